@@ -1,0 +1,55 @@
+# OversightBench: `make demo` and `make test` set everything up on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+OBENCH := $(VENV)/bin/obench
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export RAY_USAGE_STATS_ENABLED ?= 0
+
+.PHONY: demo test test-fast setup venv docker image lint bench clean-containers
+
+## demo: set up, check the sandbox, run a sample through it
+demo: setup
+	$(OBENCH) harness doctor
+	$(OBENCH) harness exec --code-file harness/examples/sample.py --entry-point median_of \
+	  --inputs-json '[[[3, 1, 2]], [[4, 1, 3, 2]], [[]], [[1.5, "x"]]]'
+
+## test: set up, then run every test (docker ones included, never skipped)
+test: setup
+	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
+
+## test-fast: tests without the `slow` marker
+test-fast: setup
+	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q -m "not slow"
+
+setup: venv docker image
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "setup: error: Python >= 3.11 is needed (found " + sys.version.split()[0] + "); install python3.11 and run make PYTHON=python3.11")'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "setup: error: python venv module missing: apt-get install python3-venv" >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+docker: venv
+	@PYTHON=$(PY) sh harness/image/ensure-docker.sh
+
+image: docker
+	$(OBENCH) harness build-image --offline
+
+lint: venv
+	$(VENV)/bin/ruff check harness tasks bench leaderboard tests
+	$(VENV)/bin/mypy
+
+## bench: the harness throughput benchmark (table in README)
+bench: setup
+	$(OBENCH) harness bench
+
+clean-containers: venv
+	$(PY) -c 'from harness.docker_sandbox import docker_client, prune_stale; print(prune_stale(docker_client()), "removed")'

@@ -1,0 +1,21 @@
+"""The ``obench`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from bench.cli.harness_cmd import harness_app
+
+app = typer.Typer(
+    name="obench",
+    help="OversightBench: scalable oversight of code, decided by sandboxed execution.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(harness_app, name="harness")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,850 @@
+"""In-sandbox job runner: the only trusted process that touches untrusted code.
+
+Runs inside the sandbox (or, for the ``local`` backend, as a host subprocess) and
+must stay standard-library only. It reads length-prefixed JSON frames on stdin and
+answers with frames on stdout; untrusted code never holds either descriptor.
+
+Per job it forks children that drop to a fresh unprivileged uid (``--isolation
+uid``; the runner itself keeps only CAP_SETUID, CAP_SETGID and CAP_KILL) or to
+their own process group and temp dir (``--isolation none``). After each child the
+runner kills everything that uid left running and deletes every file it owns in
+the writable places, so one job cannot influence the next.
+
+Job kinds:
+
+* ``calls``: load ``code``, then call ``entry_point`` on each input. Each input
+  yields one frame ``{"id", "i", "result"}``; a crashed or timed-out input is
+  recorded and the remaining inputs continue in a fresh child.
+* ``check``: run an assertion-style test program. The test runs in its own
+  process (uid T) and talks to the candidate (uid C) through a call proxy, so the
+  verdict comes from a process the candidate cannot touch.
+
+Every job ends with ``{"id", "done": true}``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import fcntl
+import glob
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import traceback
+
+import codec  # sibling module (the script directory is on sys.path)
+
+PROTOCOL = 1
+MAX_FRAME = 32 * 1024 * 1024
+UID_BASE = 20000
+UID_SPAN = 40000
+WRITABLE_DIRS = ("/tmp", "/dev/shm", "/var/tmp", "/run/lock")
+CHILD_STATUSES = ("ok", "error", "memory")
+EXCEPTION_FIELDS = 2000
+
+
+# ---------------------------------------------------------------- framing
+
+
+def write_frame(fd: int, obj: object) -> None:
+    data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
+    buf = struct.pack(">I", len(data)) + data
+    while buf:
+        n = os.write(fd, buf)
+        buf = buf[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> object | None:
+    head = read_exact(fd, 4)
+    if head is None:
+        return None
+    (n,) = struct.unpack(">I", head)
+    if n > MAX_FRAME:
+        raise ValueError(f"frame of {n} bytes exceeds {MAX_FRAME}")
+    body = read_exact(fd, n)
+    if body is None:
+        return None
+    return json.loads(body)
+
+
+class FrameBuffer:
+    """Incremental parser for frames arriving on a non-blocking pipe."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[object]:
+        self.buf += data
+        out = []
+        while len(self.buf) >= 4:
+            (n,) = struct.unpack(">I", self.buf[:4])
+            if n > MAX_FRAME:
+                raise ValueError(f"frame of {n} bytes exceeds {MAX_FRAME}")
+            if len(self.buf) < 4 + n:
+                break
+            out.append(json.loads(self.buf[4 : 4 + n]))
+            self.buf = self.buf[4 + n :]
+        return out
+
+
+def describe(exc: BaseException) -> dict:
+    """Type, message and the innermost frames of an exception (never raises)."""
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001
+        message = "<str() failed>"
+    try:
+        tb = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<")][-3:]
+        where = [f"{f.filename}:{f.lineno}" for f in tb]
+    except BaseException:  # noqa: BLE001
+        where = []
+    return {"type": type(exc).__name__, "message": message[:EXCEPTION_FIELDS], "where": where}
+
+
+# ---------------------------------------------------------------- privileges
+
+
+class Isolation:
+    """How children are separated: ``uid`` (sandbox) or ``none`` (local)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.counter = int.from_bytes(os.urandom(2), "big")
+        self.oom_file = self._find_oom_file()
+
+    @staticmethod
+    def _find_oom_file() -> str | None:
+        for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+            if os.path.exists(path):
+                return path
+        return None
+
+    def oom_kills(self) -> int:
+        if self.oom_file is None:
+            return -1
+        try:
+            with open(self.oom_file) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except OSError:
+            pass
+        return -1
+
+    def next_uid(self) -> int:
+        self.counter = (self.counter + 1) % UID_SPAN
+        return UID_BASE + self.counter
+
+    def enter(self, uid: int, limits: dict) -> str:
+        """In a fresh child: new session, rlimits, drop to ``uid``; returns the work dir."""
+        os.setsid()
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+        except OSError:
+            pass
+        mem = int(limits.get("memory_mb", 256)) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        nofile = int(limits.get("nofile", 256))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        fsize = int(limits.get("fsize_mb", 16)) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if self.mode == "uid":
+            nproc = int(limits.get("nproc", 32))
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            work = tempfile.mkdtemp(prefix=f"job-{uid}-", dir="/tmp")
+        else:
+            work = tempfile.mkdtemp(prefix=f"obench-job-{uid}-")
+        os.chdir(work)
+        os.environ.clear()
+        os.environ.update(
+            {
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "HOME": work,
+                "TMPDIR": work,
+                "LANG": "C.UTF-8",
+                "USER": f"job{uid}",
+                "PYTHONHASHSEED": "0",
+            }
+        )
+        return work
+
+    def cleanup(self, uid: int) -> None:
+        """Kill everything ``uid`` runs and delete everything it owns."""
+        if self.mode != "uid":
+            for d in glob.glob(os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-*")):
+                shutil.rmtree(d, ignore_errors=True)
+            return
+        if not _uid_processes(uid) and not _remove_fast(uid):
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                me = os.getpid()
+                for n in range(1000):
+                    try:
+                        os.kill(-1, signal.SIGKILL)
+                    except OSError:
+                        pass
+                    if not [p for p in _uid_processes(uid) if p != me]:
+                        break
+                    time.sleep(0.002)
+                for top in WRITABLE_DIRS:
+                    _remove_owned(top, uid)
+            finally:
+                os._exit(0)
+        _wait(pid)
+
+
+def _uid_processes(uid: int) -> list[int]:
+    """Live (non-zombie) processes whose real or effective uid is ``uid``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        state = uids = ""
+        for line in status.splitlines():
+            if line.startswith("State:"):
+                state = line.split()[1]
+            elif line.startswith("Uid:"):
+                uids = line
+                break
+        parts = uids.split()
+        if state != "Z" and len(parts) >= 3 and str(uid) in parts[1:3]:
+            found.append(int(name))
+    return found
+
+
+def _remove_fast(uid: int) -> bool:
+    """As the runner, remove what ``uid`` left that needs no privileges; True if more remains."""
+    remains = False
+    for top in WRITABLE_DIRS:
+        try:
+            names = os.listdir(top)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(top, name)
+            try:
+                st = os.lstat(path)
+                if st.st_uid != uid:
+                    continue
+                if os.path.isdir(path) and not os.path.islink(path):
+                    os.rmdir(path)
+                else:
+                    os.unlink(path)
+            except OSError:
+                remains = True
+    return remains
+
+
+def _remove_owned(top: str, uid: int) -> None:
+    try:
+        names = os.listdir(top)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(top, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if st.st_uid != uid:
+            continue
+        _rmtree(path)
+
+
+def _rmtree(path: str) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            try:
+                os.chmod(path, 0o700)
+            except OSError:
+                pass
+            for name in os.listdir(path):
+                _rmtree(os.path.join(path, name))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _wait_until(pid: int, deadline: float) -> int | None:
+    """Exit status of ``pid`` if it ends before ``deadline``, else None."""
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.001)
+
+
+def _wait(pid: int) -> int:
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return status
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+
+
+# ---------------------------------------------------------------- children
+
+
+def spawn(iso: Isolation, uid: int, limits: dict, fds: dict[int, int], target, *args) -> int:
+    """Fork a child whose descriptors are exactly ``fds`` (child fd -> parent fd)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        mapping = {0: devnull, **fds}
+        # Move sources out of the way of targets, then dup into place.
+        high = {dst: fcntl.fcntl(src, fcntl.F_DUPFD, 200) for dst, src in mapping.items()}
+        for dst, src in high.items():
+            os.dup2(src, dst, inheritable=True)
+        os.closerange(max(mapping) + 1, 65536)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        iso.enter(uid, limits)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+        target(*args)
+        code = 0
+    except BaseException:  # noqa: BLE001
+        try:
+            os.write(2, traceback.format_exc().encode()[-4000:])
+        except OSError:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(code)
+    return 0  # unreachable
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def load_candidate(code: str, entry_point: str):
+    namespace = {"__name__": "__candidate__", "__builtins__": builtins}
+    exec(compile(code, "<candidate>", "exec"), namespace)  # noqa: S102 - sandboxed
+    if entry_point not in namespace:
+        raise NameError(f"entry point {entry_point!r} is not defined by the candidate")
+    fn = namespace[entry_point]
+    if not callable(fn):
+        raise TypeError(f"entry point {entry_point!r} is not callable")
+    return fn
+
+
+def call_one(fn, encoded_args) -> dict:
+    """Call ``fn`` on decoded args; returns the child-side part of a result."""
+    args = codec.decode(encoded_args)
+    if not isinstance(args, (list, tuple)):
+        args = (args,)
+    t0 = time.perf_counter()
+    try:
+        value = fn(*args)
+        dt = time.perf_counter() - t0
+        res = {"status": "ok", "value": codec.encode(value)}
+    except MemoryError as exc:
+        dt = time.perf_counter() - t0
+        res = {"status": "memory", "error": describe(exc)}
+    except BaseException as exc:  # noqa: BLE001 - candidate may raise anything
+        dt = time.perf_counter() - t0
+        res = {"status": "error", "error": describe(exc)}
+    res["duration_s"] = dt
+    try:
+        if len(json.dumps(res, allow_nan=False)) > MAX_FRAME // 2:
+            res = {"status": "error", "duration_s": dt,
+                   "error": {"type": "ValueTooLarge", "message": "return value too large", "where": []}}
+    except BaseException as exc:  # noqa: BLE001
+        res = {"status": "error", "duration_s": dt, "error": describe(exc)}
+    return res
+
+
+def child_calls(job: dict, start: int) -> None:
+    try:
+        fn = load_candidate(job["code"], job["entry_point"])
+    except MemoryError as exc:
+        _flush_std()
+        write_frame(3, {"load_error": describe(exc), "status": "memory"})
+        return
+    except BaseException as exc:  # noqa: BLE001
+        _flush_std()
+        write_frame(3, {"load_error": describe(exc), "status": "error"})
+        return
+    _flush_std()
+    write_frame(3, {"loaded": True})
+    for encoded in job["inputs"][start:]:
+        res = call_one(fn, encoded)
+        _flush_std()
+        write_frame(3, res)
+        # Wait until the runner has collected this input's output (fd 4 = go-ahead).
+        if not os.read(4, 1):
+            return
+
+
+def child_candidate_server(job: dict) -> None:
+    """Candidate side of a check job: load, then answer calls on fd 3 via fd 4."""
+    try:
+        fn = load_candidate(job["code"], job["entry_point"])
+    except BaseException as exc:  # noqa: BLE001
+        _flush_std()
+        write_frame(4, {"load_error": describe(exc)})
+        return
+    write_frame(4, {"loaded": True})
+    while True:
+        req = read_frame(3)
+        if req is None:
+            return
+        res = call_one(fn, req["args"])
+        _flush_std()
+        write_frame(4, res)
+
+
+class CandidateCrashed(Exception):
+    """The candidate process died or broke the protocol during a call."""
+
+
+class CandidateLoadError(Exception):
+    """The candidate did not load (syntax error, missing entry point...)."""
+
+
+def child_test(job: dict) -> None:
+    """Test side of a check job: run prelude + test with ``candidate`` as a proxy."""
+    state = {"loaded": False}
+
+    def recv() -> dict:
+        try:
+            msg = read_frame(5)
+        except (ValueError, OSError) as exc:
+            raise CandidateCrashed(f"broken reply: {exc}") from None
+        if not isinstance(msg, dict):
+            raise CandidateCrashed("candidate process ended")
+        return msg
+
+    def proxy(*args):
+        if not state["loaded"]:
+            msg = recv()
+            if "load_error" in msg:
+                err = msg["load_error"]
+                raise CandidateLoadError(f"{err.get('type')}: {err.get('message')}")
+            state["loaded"] = True
+        write_frame(4, {"args": codec.encode(list(args))})
+        msg = recv()
+        status = msg.get("status")
+        if status == "ok":
+            return codec.decode(msg.get("value"))
+        err = msg.get("error") or {}
+        if status == "memory":
+            raise MemoryError(err.get("message", ""))
+        name = str(err.get("type", "Exception"))
+        cls = getattr(builtins, name, None)
+        text = str(err.get("message", ""))
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            try:
+                raise cls(text)
+            except TypeError:
+                pass
+        raise RuntimeError(f"{name}: {text}")
+
+    proxy.__name__ = job["entry_point"]
+    namespace: dict = {"__name__": "__test__", "__builtins__": builtins}
+    t0 = time.perf_counter()
+    outcome: dict
+    try:
+        if job.get("prelude"):
+            exec(compile(job["prelude"], "<prelude>", "exec"), namespace)  # noqa: S102
+        namespace[job["entry_point"]] = proxy
+        namespace["candidate"] = proxy
+        exec(compile(job["test"], "<test>", "exec"), namespace)  # noqa: S102
+        check = namespace.get("check")
+        if callable(check) and check is not proxy:
+            check(proxy)
+        outcome = {"status": "pass"}
+    except CandidateCrashed as exc:
+        outcome = {"status": "crash", "error": describe(exc)}
+    except CandidateLoadError as exc:
+        outcome = {"status": "error", "error": describe(exc)}
+    except AssertionError as exc:
+        outcome = {"status": "fail", "error": describe(exc), "assertion": _assert_line(exc, job["test"])}
+    except MemoryError as exc:
+        outcome = {"status": "memory", "error": describe(exc)}
+    except BaseException as exc:  # noqa: BLE001
+        outcome = {"status": "error", "error": describe(exc)}
+    outcome["duration_s"] = time.perf_counter() - t0
+    _flush_std()
+    write_frame(3, outcome)
+
+
+def _assert_line(exc: BaseException, test: str) -> str:
+    lines = test.splitlines()
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == "<test>" and frame.lineno and 0 < frame.lineno <= len(lines):
+            return lines[frame.lineno - 1].strip()
+    return ""
+
+
+# ---------------------------------------------------------------- supervision
+
+
+class Capture:
+    """Capped capture of one output stream; counts what it drops."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def add(self, data: bytes) -> None:
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(data[:room])
+            self.kept += min(room, len(data))
+        self.dropped += max(0, len(data) - max(room, 0))
+
+    def take(self) -> tuple[str, bool]:
+        text = b"".join(self.parts).decode("utf-8", errors="backslashreplace")
+        truncated = self.dropped > 0
+        self.parts, self.kept, self.dropped = [], 0, 0
+        return text, truncated
+
+
+def _nonblock(fd: int) -> None:
+    os.set_blocking(fd, False)
+
+
+def _drain(fd: int, sink: Capture) -> bool:
+    """Read what is available; returns False at EOF."""
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        sink.add(data)
+
+
+def _exit_reason(status: int, iso: Isolation, oom_before: int) -> tuple[str, dict]:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGKILL and iso.oom_kills() > oom_before >= 0:
+            return "memory", {"type": "OOMKilled", "message": "killed by the out-of-memory killer", "where": []}
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return "crash", {"type": "Signal", "message": f"killed by signal {name}", "where": []}
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return "crash", {"type": "Exit", "message": f"process exited with code {code} before returning", "where": []}
+
+
+def _mkpipe() -> tuple[int, int]:
+    r, w = os.pipe()
+    return r, w
+
+
+def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
+    limits = job.get("limits", {})
+    timeout = float(limits.get("timeout_s", 5.0))
+    cap = int(limits.get("output_bytes", 65536))
+    n = len(job["inputs"])
+    i = 0
+    while i < n:
+        uid = iso.next_uid()
+        res_r, res_w = _mkpipe()
+        out_r, out_w = _mkpipe()
+        err_r, err_w = _mkpipe()
+        go_r, go_w = _mkpipe()
+        oom_before = iso.oom_kills()
+        pid = spawn(iso, uid, limits, {1: out_w, 2: err_w, 3: res_w, 4: go_r}, child_calls, job, i)
+        for fd in (res_w, out_w, err_w, go_r):
+            os.close(fd)
+        for fd in (res_r, out_r, err_r):
+            _nonblock(fd)
+        out, err = Capture(cap), Capture(cap)
+        frames = FrameBuffer()
+        open_fds = {res_r, out_r, err_r}
+        loaded = False
+        started = time.monotonic()
+        deadline = started + timeout
+        killed_for_timeout = False
+        broken: dict | None = None
+
+        def emit(result: dict) -> None:
+            nonlocal i, started, deadline
+            so, t1 = out.take()
+            se, t2 = err.take()
+            result.update({"stdout": so, "stderr": se, "truncated": t1 or t2})
+            result.setdefault("value", None)
+            result.setdefault("error", None)
+            write_frame(out_fd, {"id": job["id"], "i": i, "result": result})
+            try:
+                os.write(go_w, b"g")
+            except OSError:
+                pass
+            i += 1
+            started = time.monotonic()
+            deadline = started + timeout
+
+        while res_r in open_fds and i < n:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                killed_for_timeout = True
+                break
+            ready, _, _ = select.select(list(open_fds), [], [], wait)
+            for fd in (out_r, err_r):
+                if fd in ready and not _drain(fd, out if fd == out_r else err):
+                    open_fds.discard(fd)
+            if res_r not in ready:
+                continue
+            try:
+                data = os.read(res_r, 1 << 20)
+            except OSError:
+                data = b""
+            if not data:
+                open_fds.discard(res_r)
+                break
+            try:
+                msgs = frames.feed(data)
+            except ValueError as exc:
+                broken = {"type": "ProtocolError", "message": str(exc), "where": []}
+                break
+            for msg in msgs:
+                if i >= n:
+                    break
+                _drain(out_r, out)
+                _drain(err_r, err)
+                if not isinstance(msg, dict):
+                    broken = {"type": "ProtocolError", "message": "non-object frame", "where": []}
+                    break
+                if not loaded and "load_error" in msg:
+                    status = msg.get("status") if msg.get("status") in ("error", "memory") else "error"
+                    error = msg["load_error"]
+                    while i < n:
+                        emit({"status": status, "error": error, "duration_s": 0.0})
+                    break
+                if not loaded and msg.get("loaded") is True:
+                    loaded = True
+                    started = time.monotonic()
+                    deadline = started + timeout
+                    continue
+                if msg.get("status") not in CHILD_STATUSES or not loaded:
+                    broken = {"type": "ProtocolError", "message": "malformed result frame", "where": []}
+                    break
+                emit(
+                    {
+                        "status": msg["status"],
+                        "value": msg.get("value") if msg["status"] == "ok" else None,
+                        "error": msg.get("error"),
+                        "duration_s": float(msg.get("duration_s", 0.0)),
+                    }
+                )
+            if broken:
+                break
+        if i < n:
+            # The child stopped answering: find out why before cleaning up.
+            status = None
+            if not (killed_for_timeout or broken):
+                status = _wait_until(pid, deadline)
+                killed_for_timeout = status is None
+            if status is None:
+                _kill_group(pid)
+                _wait(pid)
+            elapsed = time.monotonic() - started
+            _drain(out_r, out)
+            _drain(err_r, err)
+            if killed_for_timeout:
+                emit({"status": "timeout", "duration_s": elapsed,
+                      "error": {"type": "Timeout", "message": f"exceeded {timeout:g}s", "where": []}})
+            elif broken:
+                emit({"status": "crash", "error": broken, "duration_s": elapsed})
+            else:
+                reason, error = _exit_reason(status, iso, oom_before)
+                emit({"status": reason, "error": error, "duration_s": elapsed})
+        else:
+            _kill_group(pid)
+            _wait(pid)
+        iso.cleanup(uid)
+        for fd in (res_r, out_r, err_r, go_w):
+            os.close(fd)
+
+
+def run_check(iso: Isolation, job: dict, out_fd: int) -> None:
+    limits = job.get("limits", {})
+    timeout = float(limits.get("timeout_s", 5.0))
+    cap = int(limits.get("output_bytes", 65536))
+    uid_c, uid_t = iso.next_uid(), iso.next_uid()
+    call_r, call_w = _mkpipe()
+    rep_r, rep_w = _mkpipe()
+    res_r, res_w = _mkpipe()
+    outc_r, outc_w = _mkpipe()
+    outt_r, outt_w = _mkpipe()
+    oom_before = iso.oom_kills()
+    t0 = time.monotonic()
+    pid_c = spawn(iso, uid_c, limits, {1: outc_w, 2: outc_w, 3: call_r, 4: rep_w}, child_candidate_server, job)
+    pid_t = spawn(iso, uid_t, limits, {1: outt_w, 2: outt_w, 3: res_w, 4: call_w, 5: rep_r}, child_test, job)
+    for fd in (call_r, call_w, rep_r, rep_w, res_w, outc_w, outt_w):
+        os.close(fd)
+    for fd in (res_r, outc_r, outt_r):
+        _nonblock(fd)
+    out_c, out_t = Capture(cap), Capture(cap)
+    frames = FrameBuffer()
+    open_fds = {res_r, outc_r, outt_r}
+    deadline = t0 + timeout
+    outcome: dict | None = None
+    while res_r in open_fds and outcome is None:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], wait)
+        for fd, sink in ((outc_r, out_c), (outt_r, out_t)):
+            if fd in ready and not _drain(fd, sink):
+                open_fds.discard(fd)
+        if res_r in ready:
+            try:
+                data = os.read(res_r, 1 << 20)
+                msgs = frames.feed(data) if data else []
+            except (OSError, ValueError):
+                data, msgs = b"", []
+            if not data:
+                open_fds.discard(res_r)
+            for msg in msgs:
+                if isinstance(msg, dict) and msg.get("status") in ("pass", "fail", "error", "crash", "memory"):
+                    outcome = msg
+                    break
+    elapsed = time.monotonic() - t0
+    for pid in (pid_c, pid_t):
+        _kill_group(pid)
+    status_c = _wait(pid_c)
+    _wait(pid_t)
+    _drain(outc_r, out_c)
+    _drain(outt_r, out_t)
+    if outcome is None:
+        if elapsed >= timeout:
+            outcome = {"status": "timeout", "error": {"type": "Timeout", "message": f"exceeded {timeout:g}s", "where": []}}
+        else:
+            outcome = {"status": "crash", "error": {"type": "TestDied", "message": "test process ended without a verdict", "where": []}}
+    if outcome["status"] == "crash" and (os.WIFSIGNALED(status_c) or os.WIFEXITED(status_c)):
+        reason, error = _exit_reason(status_c, iso, oom_before)
+        outcome["status"], outcome["error"] = reason, error
+    outcome["duration_s"] = elapsed
+    so, t1 = out_c.take()
+    st, t2 = out_t.take()
+    outcome.update({"stdout": so, "stderr": st, "truncated": t1 or t2})
+    outcome.setdefault("error", None)
+    outcome.setdefault("assertion", "")
+    iso.cleanup(uid_c)
+    iso.cleanup(uid_t)
+    for fd in (res_r, outc_r, outt_r):
+        os.close(fd)
+    write_frame(out_fd, {"id": job["id"], "i": 0, "result": outcome})
+
+
+def serve(mode: str) -> int:
+    iso = Isolation(mode)
+    in_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
+    while True:
+        try:
+            job = read_frame(in_fd)
+        except (ValueError, OSError) as exc:
+            sys.stderr.write(f"runner: bad request frame: {exc}\n")
+            return 2
+        if job is None:
+            return 0
+        job_id = job.get("id") if isinstance(job, dict) else None
+        try:
+            op = job.get("op")
+            if op == "ping":
+                write_frame(out_fd, {"id": job_id, "pong": True, "protocol": PROTOCOL, "uid": os.getuid(),
+                                     "isolation": mode, "python": sys.version.split()[0],
+                                     "oom_counter": iso.oom_file})
+                continue
+            if op == "calls":
+                run_calls(iso, job, out_fd)
+            elif op == "check":
+                run_check(iso, job, out_fd)
+            else:
+                raise ValueError(f"unknown op {op!r}")
+            write_frame(out_fd, {"id": job_id, "done": True})
+        except BrokenPipeError:
+            return 0
+        except Exception as exc:  # noqa: BLE001 - a bad job must not kill the runner
+            try:
+                write_frame(out_fd, {"id": job_id, "done": True, "runner_error": describe(exc)})
+            except OSError as err:
+                if err.errno == errno.EPIPE:
+                    return 0
+                raise
+
+
+def main(argv: list[str]) -> int:
+    mode = "uid"
+    if "--isolation" in argv:
+        mode = argv[argv.index("--isolation") + 1]
+    if mode not in ("uid", "none"):
+        sys.stderr.write(f"runner: unknown isolation {mode!r}\n")
+        return 2
+    return serve(mode)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,51 @@
+"""Shared fixtures: real sandboxes (docker tests fail, never skip, under `make test`)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness.jobs import Limits
+from harness.sandbox import SandboxError, create_sandbox
+
+REQUIRE_DOCKER = os.environ.get("OBENCH_REQUIRE_DOCKER") == "1"
+
+
+def _docker_or_skip(**kwargs):
+    try:
+        return create_sandbox("docker", **kwargs)
+    except SandboxError as exc:
+        if REQUIRE_DOCKER:
+            pytest.fail(f"docker is required under `make test` but unavailable: {exc}")
+        pytest.skip(f"docker unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox():
+    """A pooled docker sandbox with short limits, shared by the session."""
+    sb = _docker_or_skip(limits=Limits(timeout_s=2.0, memory_mb=128), workers=2)
+    yield sb
+    sb.close()
+
+
+@pytest.fixture(scope="session")
+def make_docker_sandbox():
+    """Factory for extra docker sandboxes (closed at session end)."""
+    made = []
+
+    def make(**kwargs):
+        sb = _docker_or_skip(**kwargs)
+        made.append(sb)
+        return sb
+
+    yield make
+    for sb in made:
+        sb.close()
+
+
+@pytest.fixture(scope="session")
+def local_sandbox():
+    sb = create_sandbox("local", limits=Limits(timeout_s=2.0, memory_mb=256), workers=2, quiet=True)
+    yield sb
+    sb.close()
