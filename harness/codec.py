@@ -97,7 +97,8 @@ def encode(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, Opaque):
         return {"t": "repr", "v": {"type": value.type_name, "repr": value.text}}
     # Subclasses (Counter, defaultdict, namedtuple, IntEnum...) compare like their base.
-    for base in (bool, int, float, str, list, tuple, dict, set, frozenset, bytes):
+    bases: tuple[Any, ...] = (bool, int, float, str, list, tuple, dict, set, frozenset, bytes)
+    for base in bases:
         if isinstance(value, base):
             try:
                 return encode(base(value), _depth)

@@ -7,9 +7,9 @@ import socket
 from typing import Any
 
 from harness.image import find_image, recipe
+from harness.jobs import Limits, SandboxInfo
 from harness.links import RunnerLink, SocketLink
 from harness.sandbox import PooledSandbox, SandboxError, register_sandbox
-from harness.jobs import Limits, SandboxInfo
 
 LABEL = "org.oversightbench.sandbox"
 OWNER_LABEL = "org.oversightbench.owner-pid"

@@ -50,9 +50,9 @@ class Harness:
         """One result per input of each job, in order."""
         out: list[list[CallResult] | None] = [None] * len(jobs)
         todo: list[int] = []
-        keys = [self._key(j) for j in jobs] if self.cache else []
+        keys = [self._key(j) for j in jobs] if self.cache is not None else []
         for i in range(len(jobs)):
-            hit = self.cache.get(keys[i]) if self.cache else None
+            hit = self.cache.get(keys[i]) if self.cache is not None else None
             if hit is not None:
                 out[i] = [CallResult.from_json(r) for r in hit]
             else:
@@ -62,7 +62,7 @@ class Harness:
             out[i] = res
         if self.confirm:
             self._confirm_calls(jobs, out, todo)
-        if self.cache:
+        if self.cache is not None:
             self.cache.put_many([(keys[i], [r.to_json() for r in out[i]]) for i in todo  # type: ignore[union-attr]
                                  if not any(r.infra for r in out[i])])  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
@@ -83,9 +83,9 @@ class Harness:
         """One test-program outcome per job, in order."""
         out: list[CheckResult | None] = [None] * len(jobs)
         todo: list[int] = []
-        keys = [self._key(j) for j in jobs] if self.cache else []
+        keys = [self._key(j) for j in jobs] if self.cache is not None else []
         for i in range(len(jobs)):
-            hit = self.cache.get(keys[i]) if self.cache else None
+            hit = self.cache.get(keys[i]) if self.cache is not None else None
             if hit is not None:
                 out[i] = CheckResult.from_json(hit)
             else:
@@ -97,13 +97,13 @@ class Harness:
                 if out[i].status in UNSTABLE:  # type: ignore[union-attr]
                     out[i] = self.sandbox.run_checks([jobs[i]], fresh=True)[0]
                     self.confirmed += 1
-        if self.cache:
+        if self.cache is not None:
             self.cache.put_many([(keys[i], out[i].to_json()) for i in todo if not out[i].infra])  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
 
     def close(self) -> None:
         self.sandbox.close()
-        if self.cache:
+        if self.cache is not None:
             self.cache.close()
 
     def __enter__(self) -> Harness:

@@ -7,9 +7,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from harness.jobs import Limits, SandboxInfo
 from harness.links import ProcessLink, RunnerLink
 from harness.sandbox import PooledSandbox, register_sandbox
-from harness.jobs import Limits, SandboxInfo
 
 RUNNER = Path(__file__).resolve().parent / "runner.py"
 NOT_ISOLATION = (

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import traceback
+from typing import Any
 
 import codec  # sibling module (the script directory is on sys.path)
 
@@ -73,7 +74,7 @@ def read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_frame(fd: int) -> object | None:
+def read_frame(fd: int) -> Any:
     head = read_exact(fd, 4)
     if head is None:
         return None
@@ -208,7 +209,7 @@ class Isolation:
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
                 me = os.getpid()
-                for n in range(1000):
+                for _ in range(1000):
                     try:
                         os.kill(-1, signal.SIGKILL)
                     except OSError:
@@ -629,7 +630,7 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
         killed_for_timeout = False
         broken: dict | None = None
 
-        def emit(result: dict) -> None:
+        def emit(result: dict, out: Capture = out, err: Capture = err, go_w: int = go_w) -> None:
             nonlocal i, started, deadline
             so, t1 = out.take()
             se, t2 = err.take()
@@ -718,7 +719,7 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
             elif broken:
                 emit({"status": "crash", "error": broken, "duration_s": elapsed})
             else:
-                reason, error = _exit_reason(status, iso, oom_before)
+                reason, error = _exit_reason(status or 0, iso, oom_before)
                 emit({"status": reason, "error": error, "duration_s": elapsed})
         else:
             _kill_group(pid)

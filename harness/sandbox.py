@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
-from harness.links import LinkBroken, RunnerLink
 from harness.jobs import (
     CallJob,
     CallResult,
@@ -21,6 +20,7 @@ from harness.jobs import (
     infra_call,
     infra_check,
 )
+from harness.links import LinkBroken, RunnerLink
 
 HOST_GRACE_S = 10.0
 
