@@ -33,8 +33,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "setup: error: Python >= 3.11 is needed (found " + sys.version.split()[0] + "); install python3.11 and run make PYTHON=python3.11")'
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "setup: error: python venv module missing: apt-get install python3-venv" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; exit $${PIPESTATUS[0]}
 	touch $(STAMP)
 
 docker: venv

@@ -142,6 +142,11 @@ class DockerSandbox(PooledSandbox):
         link.container_id = container.id  # type: ignore[attr-defined]
         return link
 
+    def container_ids(self) -> list[str]:
+        """Containers currently in this sandbox's pool (busy or warm)."""
+        pool = self._pool
+        return [getattr(link, "container_id", "") for link in (pool.links() if pool else [])]
+
     def info(self) -> SandboxInfo:
         return SandboxInfo(backend="docker", isolated=True, image_tag=self.image_tag,
                            image_digest=self.image_digest, workers=self.workers, limits=self.limits,

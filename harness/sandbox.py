@@ -136,6 +136,10 @@ class LinkPool:
             return
         self._ready.put(link)
 
+    def links(self) -> list[RunnerLink]:
+        with self._lock:
+            return list(self._all)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -150,6 +154,9 @@ class PooledSandbox:
     """Shared logic of the runner-based backends: a warm pool and parallel jobs."""
 
     name = "pooled"
+    #: Seconds the host waits beyond the runner's own limits before it declares the
+    #: runner dead and removes its container.
+    host_grace_s = HOST_GRACE_S
 
     def __init__(self, limits: Limits | None = None, workers: int = 2) -> None:
         self.limits = limits or Limits()
@@ -181,10 +188,9 @@ class PooledSandbox:
     def _job_id(self) -> str:
         return f"j{next(self._ids)}"
 
-    @staticmethod
-    def _frame_timeout(limits: Limits) -> float:
+    def _frame_timeout(self, limits: Limits) -> float:
         # Load and first call may each take the limit before a frame arrives.
-        return 2 * limits.timeout_s + HOST_GRACE_S
+        return 2 * limits.timeout_s + self.host_grace_s
 
     def _run_wire(self, wire: dict[str, Any], expected: int, limits: Limits, fresh: bool) -> dict[int, dict[str, Any]]:
         if fresh:

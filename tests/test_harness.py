@@ -200,11 +200,10 @@ def test_dead_container_is_infra_not_a_verdict(make_docker_sandbox):
 
     def killer():
         time.sleep(0.5)
-        for c in sb.client.containers.list(filters={"label": "org.oversightbench.sandbox"}):
-            if c.labels.get("org.oversightbench.owner-pid") and c.status == "running":
-                top = c.top()
-                if any("runner.py" in " ".join(p) for p in top["Processes"]) and len(top["Processes"]) > 3:
-                    c.kill()
+        for cid in sb.container_ids():
+            top = sb.client.api.top(cid)
+            if len(top["Processes"]) > 3:  # init, sleep, runner + a job: the busy one
+                sb.client.api.kill(cid)
 
     t = threading.Thread(target=killer)
     t.start()
@@ -215,3 +214,37 @@ def test_dead_container_is_infra_not_a_verdict(make_docker_sandbox):
     assert [r.decoded for r in raw if r.status == "ok"] == [2 * i for i, r in enumerate(raw) if r.status == "ok"]
     fixed = Harness(sb, confirm=True).run_calls([job])[0]
     assert [r.decoded for r in fixed] == [2 * i for i in range(8)]
+
+
+@pytest.mark.docker
+def test_host_deadline_ends_a_stuck_runner(make_docker_sandbox):
+    """If the in-sandbox runner stops answering, the host removes the whole container."""
+    sb = make_docker_sandbox(limits=Limits(timeout_s=1.0, memory_mb=128), workers=1)
+    sb.host_grace_s = 1.0
+    sb.warm_up()
+    freeze = """
+import os, signal
+def f():
+    return os.getppid()
+"""
+    runner_pid = sb.run_calls([CallJob.create(freeze, "f", [()])])[0][0].decoded
+    assert runner_pid > 1
+    # Stop every runner in this sandbox's containers (as if it hung), then submit work.
+    before = set(sb.container_ids())
+    stop = ("for p in /proc/[0-9]*; do q=${p#/proc/}; [ $q != $$ ] && grep -q runner.py $p/cmdline 2>/dev/null "
+            "&& kill -STOP $q; done; true")
+    for cid in before:
+        sb.client.api.exec_start(sb.client.api.exec_create(cid, ["sh", "-c", stop], user="0:0"))
+    t0 = time.monotonic()
+    res = sb.run_calls([CallJob.create("def f():\n    return 1\n", "f", [()])])[0][0]
+    waited = time.monotonic() - t0
+    assert res.infra and res.status == "crash" and "host-side deadline" in res.error["message"]
+    assert waited < 10
+    # The stuck container is gone, not left running.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = {c.id for c in sb.client.containers.list(all=True, filters={"label": "org.oversightbench.sandbox"})}
+        if before - alive:
+            break
+        time.sleep(0.2)
+    assert before - alive, "the container of the stuck runner was not removed"
