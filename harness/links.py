@@ -35,6 +35,8 @@ class RunnerLink(ABC):
     def __init__(self) -> None:
         self._buf = b""
         self.jobs_done = 0
+        #: Set when the runner reports it can no longer guarantee a clean sandbox.
+        self.dirty: str | None = None
 
     @abstractmethod
     def _write(self, data: bytes) -> None: ...
@@ -94,14 +96,24 @@ class RunnerLink(ABC):
             LinkBroken: with the results gathered so far, when the runner dies or
                 a frame takes longer than ``frame_timeout`` seconds.
         """
+        self.submit(wire)
+        return self.collect(wire["id"], expected, frame_timeout)
+
+    def submit(self, wire: dict[str, Any]) -> None:
+        """Queue a job on the runner (it reads jobs in order; see :meth:`collect`)."""
+        self.send(wire)
+
+    def collect(self, job_id: str, expected: int, frame_timeout: float) -> dict[int, dict[str, Any]]:
+        """Gather the results of the oldest submitted job, which must be ``job_id``."""
         results: dict[int, dict[str, Any]] = {}
         try:
-            self.send(wire)
             while True:
                 msg = self.recv(time.monotonic() + frame_timeout)
-                if msg.get("id") != wire["id"]:
-                    raise LinkBroken(f"runner answered job {msg.get('id')!r}, expected {wire['id']!r}")
+                if msg.get("id") != job_id:
+                    raise LinkBroken(f"runner answered job {msg.get('id')!r}, expected {job_id!r}")
                 if msg.get("done"):
+                    if msg.get("dirty"):
+                        self.dirty = str(msg["dirty"])
                     if "runner_error" in msg:
                         err = msg["runner_error"]
                         raise LinkBroken(f"runner error {err.get('type')}: {err.get('message')}")

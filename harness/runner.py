@@ -34,6 +34,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import struct
 import sys
 import tempfile
@@ -47,7 +48,7 @@ PROTOCOL = 1
 MAX_FRAME = 32 * 1024 * 1024
 UID_BASE = 20000
 UID_SPAN = 40000
-WRITABLE_DIRS = ("/tmp", "/dev/shm", "/var/tmp", "/run/lock")
+WRITABLE_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue", "/var/tmp", "/run/lock")
 CHILD_STATUSES = ("ok", "error", "memory")
 EXCEPTION_FIELDS = 2000
 
@@ -102,8 +103,11 @@ class FrameBuffer:
                 raise ValueError(f"frame of {n} bytes exceeds {MAX_FRAME}")
             if len(self.buf) < 4 + n:
                 break
-            out.append(json.loads(self.buf[4 : 4 + n]))
-            self.buf = self.buf[4 + n :]
+            body, self.buf = self.buf[4 : 4 + n], self.buf[4 + n :]
+            try:
+                out.append(json.loads(body))
+            except Exception as exc:  # noqa: BLE001 - RecursionError, UnicodeError... from untrusted bytes
+                raise ValueError(f"undecodable frame: {type(exc).__name__}") from None
         return out
 
 
@@ -160,8 +164,9 @@ class Isolation:
         """In a fresh child: new session, rlimits, drop to ``uid``; returns the work dir."""
         os.setsid()
         try:
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
+            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            os.write(fd, b"1000")
+            os.close(fd)
         except OSError:
             pass
         mem = int(limits.get("memory_mb", 256)) * 1024 * 1024
@@ -177,31 +182,32 @@ class Isolation:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            work = tempfile.mkdtemp(prefix=f"job-{uid}-", dir="/tmp")
+            work = f"/tmp/job-{uid}-{os.getpid()}"
         else:
-            work = tempfile.mkdtemp(prefix=f"obench-job-{uid}-")
+            work = os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-{os.getpid()}")
+        os.mkdir(work, 0o700)
         os.chdir(work)
-        os.environ.clear()
-        os.environ.update(
-            {
-                "PATH": "/usr/local/bin:/usr/bin:/bin",
-                "HOME": work,
-                "TMPDIR": work,
-                "LANG": "C.UTF-8",
-                "USER": f"job{uid}",
-                "PYTHONHASHSEED": "0",
-            }
-        )
+        # The runner's own environment was reduced to BASE_ENV at start.
+        os.environ["HOME"] = os.environ["TMPDIR"] = work
+        os.environ["USER"] = f"job{uid}"
         return work
 
-    def cleanup(self, uid: int) -> None:
-        """Kill everything ``uid`` runs and delete everything it owns."""
+    def cleanup(self, *uids: int) -> None:
+        """Kill everything the ``uids`` run and delete everything they own."""
         if self.mode != "uid":
-            for d in glob.glob(os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-*")):
-                shutil.rmtree(d, ignore_errors=True)
+            for uid in uids:
+                for d in glob.glob(os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-*")):
+                    shutil.rmtree(d, ignore_errors=True)
             return
-        if not _uid_processes(uid) and not _remove_fast(uid):
-            return
+        busy = _uid_processes(uids)
+        leftover = _remove_fast(uids)
+        ipc = _ipc_objects() > 0
+        for uid in uids:
+            if uid in busy or uid in leftover or ipc:
+                self._deep_cleanup(uid)
+
+    @staticmethod
+    def _deep_cleanup(uid: int) -> None:
         pid = os.fork()
         if pid == 0:
             try:
@@ -214,93 +220,131 @@ class Isolation:
                         os.kill(-1, signal.SIGKILL)
                     except OSError:
                         pass
-                    if not [p for p in _uid_processes(uid) if p != me]:
+                    if not [p for p in _uid_processes((uid,)).get(uid, []) if p != me]:
                         break
                     time.sleep(0.002)
                 for top in WRITABLE_DIRS:
                     _remove_owned(top, uid)
+                _remove_ipc(uid)
             finally:
                 os._exit(0)
         _wait(pid)
 
 
-def _uid_processes(uid: int) -> list[int]:
-    """Live (non-zombie) processes whose real or effective uid is ``uid``."""
-    found = []
+def _uid_processes(uids: tuple[int, ...]) -> dict[int, list[int]]:
+    """Live (non-zombie) processes whose real or effective uid is one of ``uids``."""
+    wanted = {str(u): u for u in uids}
+    found: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/status") as f:
-                status = f.read()
+            fd = os.open(f"/proc/{name}/status", os.O_RDONLY)
+            try:
+                status = os.read(fd, 4096).decode(errors="replace")
+            finally:
+                os.close(fd)
         except OSError:
             continue
-        state = uids = ""
+        state = uid_line = ""
         for line in status.splitlines():
             if line.startswith("State:"):
                 state = line.split()[1]
             elif line.startswith("Uid:"):
-                uids = line
+                uid_line = line
                 break
-        parts = uids.split()
-        if state != "Z" and len(parts) >= 3 and str(uid) in parts[1:3]:
-            found.append(int(name))
+        parts = uid_line.split()
+        if state == "Z" or len(parts) < 3:
+            continue
+        for key in {parts[1], parts[2]} & wanted.keys():
+            found.setdefault(wanted[key], []).append(int(name))
     return found
 
 
-def _remove_fast(uid: int) -> bool:
-    """As the runner, remove what ``uid`` left that needs no privileges; True if more remains."""
-    remains = False
+def _remove_fast(uids: tuple[int, ...]) -> set[int]:
+    """As the runner, remove what ``uids`` left that needs no privileges; the uids with more left."""
+    remains: set[int] = set()
     for top in WRITABLE_DIRS:
         try:
-            names = os.listdir(top)
+            entries = list(os.scandir(top))
         except OSError:
             continue
-        for name in names:
-            path = os.path.join(top, name)
+        for entry in entries:
             try:
-                st = os.lstat(path)
-                if st.st_uid != uid:
-                    continue
-                if os.path.isdir(path) and not os.path.islink(path):
-                    os.rmdir(path)
-                else:
-                    os.unlink(path)
+                owner = entry.stat(follow_symlinks=False).st_uid
             except OSError:
-                remains = True
+                continue
+            if owner not in uids:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    os.rmdir(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                remains.add(owner)
     return remains
 
 
 def _remove_owned(top: str, uid: int) -> None:
+    """Delete every entry of ``top`` owned by ``uid``, however deep (runs as ``uid``).
+
+    Directories are emptied by moving their subdirectories up to ``top`` under
+    fresh names, so depth never costs recursion, open descriptors or long paths.
+    """
     try:
         names = os.listdir(top)
     except OSError:
         return
+    queue = []
     for name in names:
         path = os.path.join(top, name)
         try:
             st = os.lstat(path)
         except OSError:
             continue
-        if st.st_uid != uid:
-            continue
-        _rmtree(path)
-
-
-def _rmtree(path: str) -> None:
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
+        if st.st_uid == uid:
+            queue.append(path)
+    counter = 0
+    budget = 200000
+    while queue and budget > 0:
+        budget -= 1
+        path = queue.pop()
+        try:
+            if not os.path.isdir(path) or os.path.islink(path):
+                os.unlink(path)
+                continue
             try:
                 os.chmod(path, 0o700)
             except OSError:
                 pass
-            for name in os.listdir(path):
-                _rmtree(os.path.join(path, name))
+            for entry in os.scandir(path):
+                if entry.is_dir(follow_symlinks=False):
+                    try:
+                        os.chmod(entry.path, 0o700)  # moving a directory rewrites its ".."
+                    except OSError:
+                        pass
+                    counter += 1
+                    flat = os.path.join(top, f".obench-rm-{os.getpid()}-{counter}")
+                    os.rename(entry.path, flat)
+                    queue.append(flat)
+                else:
+                    os.unlink(entry.path)
             os.rmdir(path)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
+        except OSError:
+            continue
+
+
+def _ipc_objects() -> int:
+    """SysV IPC objects (message queues, shared memory, semaphores) in this IPC namespace."""
+    n = 0
+    for kind in ("msg", "shm", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                n += max(0, len(f.read().splitlines()) - 1)
+        except OSError:
+            pass
+    return n
 
 
 def _kill_group(pgid: int) -> None:
@@ -351,6 +395,9 @@ def spawn(iso: Isolation, uid: int, limits: dict, fds: dict[int, int], target, *
         high = {dst: fcntl.fcntl(src, fcntl.F_DUPFD, 200) for dst, src in mapping.items()}
         for dst, src in high.items():
             os.dup2(src, dst, inheritable=True)
+        for fd in range(max(mapping)):
+            if fd not in mapping:
+                os.close(fd)
         os.closerange(max(mapping) + 1, 65536)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
@@ -433,8 +480,9 @@ def child_calls(job: dict, start: int) -> None:
         return
     _flush_std()
     write_frame(3, {"loaded": True})
-    for encoded in job["inputs"][start:]:
+    for offset, encoded in enumerate(job["inputs"][start:]):
         res = call_one(fn, encoded)
+        res["i"] = start + offset
         _flush_std()
         write_frame(3, res)
         # Wait until the runner has collected this input's output (fd 4 = go-ahead).
@@ -543,6 +591,143 @@ def _assert_line(exc: BaseException, test: str) -> str:
     return ""
 
 
+# ---------------------------------------------------------------- zygote
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("zygote socket closed")
+        buf += chunk
+    return buf
+
+
+def _send_msg(sock: socket.socket, obj: object, fds: list[int] | None = None) -> None:
+    body = json.dumps(obj, separators=(",", ":")).encode()
+    head = struct.pack(">I", len(body))
+    if fds:
+        socket.send_fds(sock, [head], fds)
+    else:
+        sock.sendall(head)
+    sock.sendall(body)
+
+
+def _recv_msg(sock: socket.socket, maxfds: int = 0) -> tuple[Any, list[int]]:
+    fds: list[int] = []
+    if maxfds:
+        head, fds, _flags, _addr = socket.recv_fds(sock, 4, maxfds)
+        if not head:
+            raise EOFError("zygote socket closed")
+    else:
+        head = b""
+    head += _recv_exact(sock, 4 - len(head))
+    (n,) = struct.unpack(">I", head)
+    return json.loads(_recv_exact(sock, n)), fds
+
+
+class Zygote:
+    """A clean process that forks every candidate process.
+
+    It is forked before the runner reads any job, so the memory a candidate
+    inherits has never held a test program or an expected output: only the
+    candidate's own code and inputs, sent over a private socket with the
+    descriptors the candidate gets.
+    """
+
+    def __init__(self, iso: Isolation) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                parent.close()
+                devnull = os.open(os.devnull, os.O_RDWR)
+                os.dup2(devnull, 0)
+                os.dup2(devnull, 1)
+                _zygote_loop(iso, child)
+            except EOFError:
+                pass
+            except BaseException:  # noqa: BLE001
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        child.close()
+        self.pid = pid
+        self.sock = parent
+
+    def spawn(self, uid: int, limits: dict, fds: dict[int, int], target: str, payload: dict, start: int) -> int:
+        _send_msg(self.sock, {"op": "spawn", "uid": uid, "limits": limits, "targets": list(fds), "target": target,
+                              "payload": payload, "start": start}, list(fds.values()))
+        reply, _ = _recv_msg(self.sock)
+        return int(reply["pid"])
+
+    def wait(self, pid: int, timeout: float | None) -> int | None:
+        """Exit status of a candidate process; None if it still runs after ``timeout`` s."""
+        _send_msg(self.sock, {"op": "wait", "pid": pid, "timeout": timeout})
+        reply, _ = _recv_msg(self.sock)
+        return reply["status"]
+
+
+def _zygote_loop(iso: Isolation, sock: socket.socket) -> None:
+    targets = {"calls": child_calls, "server": child_candidate_server}
+    while True:
+        req, fds = _recv_msg(sock, maxfds=16)
+        if req["op"] == "spawn":
+            mapping = dict(zip(req["targets"], fds))
+            target = targets[req["target"]]
+            args = (req["payload"], req["start"]) if req["target"] == "calls" else (req["payload"],)
+            pid = spawn(iso, req["uid"], req["limits"], mapping, target, *args)
+            for fd in fds:
+                os.close(fd)
+            _send_msg(sock, {"pid": pid})
+        elif req["op"] == "wait":
+            timeout = req["timeout"]
+            if timeout is None:
+                status: int | None = _wait(req["pid"])
+            else:
+                status = _wait_until(req["pid"], time.monotonic() + max(0.0, float(timeout)))
+            _send_msg(sock, {"status": status})
+
+
+def _remove_ipc(uid: int) -> None:
+    """Remove the SysV IPC objects ``uid`` created (runs as ``uid``)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except Exception:  # noqa: BLE001 - no ctypes: the sandbox will be reported dirty
+        return
+    for kind, rm in (("msg", lambda i: libc.msgctl(i, 0, None)), ("shm", lambda i: libc.shmctl(i, 0, None)),
+                     ("sem", lambda i: libc.semctl(i, 0, 0))):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        if len(lines) < 2:
+            continue
+        cols = lines[0].split()
+        id_col = next((k for k, c in enumerate(cols) if c.endswith("id") and c != "uid" and c != "cuid"), 1)
+        uid_col = cols.index("uid") if "uid" in cols else None
+        for line in lines[1:]:
+            parts = line.split()
+            try:
+                if uid_col is not None and int(parts[uid_col]) != uid:
+                    continue
+                rm(int(parts[id_col]))
+            except (ValueError, IndexError):
+                continue
+
+
+def _dirty_reason() -> str | None:
+    """Why the sandbox can no longer be trusted clean after a job, if it cannot."""
+    if _ipc_objects():
+        return "SysV IPC objects left behind"
+    return None
+
+
 # ---------------------------------------------------------------- supervision
 
 
@@ -598,12 +783,31 @@ def _exit_reason(status: int, iso: Isolation, oom_before: int) -> tuple[str, dic
     return "crash", {"type": "Exit", "message": f"process exited with code {code} before returning", "where": []}
 
 
+def _clean_error(err: Any) -> dict:
+    if not isinstance(err, dict):
+        return {"type": "ProtocolError", "message": "malformed error", "where": []}
+    where = err.get("where")
+    return {"type": str(err.get("type", "?"))[:200], "message": str(err.get("message", ""))[:EXCEPTION_FIELDS],
+            "where": [str(w)[:200] for w in where[:5]] if isinstance(where, list) else []}
+
+
+def _validated(msg: dict, i: int) -> dict | None:
+    """The result in a child frame for input ``i``, or None if the frame is malformed."""
+    status = msg.get("status")
+    duration = msg.get("duration_s", 0.0)
+    if msg.get("i") != i or status not in CHILD_STATUSES or type(duration) not in (int, float):
+        return None
+    if status == "ok":
+        return {"status": "ok", "value": msg.get("value"), "error": None, "duration_s": float(duration)}
+    return {"status": status, "value": None, "error": _clean_error(msg.get("error")), "duration_s": float(duration)}
+
+
 def _mkpipe() -> tuple[int, int]:
     r, w = os.pipe()
     return r, w
 
 
-def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
+def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     limits = job.get("limits", {})
     timeout = float(limits.get("timeout_s", 5.0))
     cap = int(limits.get("output_bytes", 65536))
@@ -616,7 +820,8 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
         err_r, err_w = _mkpipe()
         go_r, go_w = _mkpipe()
         oom_before = iso.oom_kills()
-        pid = spawn(iso, uid, limits, {1: out_w, 2: err_w, 3: res_w, 4: go_r}, child_calls, job, i)
+        payload = {"code": job["code"], "entry_point": job["entry_point"], "inputs": job["inputs"]}
+        pid = zygote.spawn(uid, limits, {1: out_w, 2: err_w, 3: res_w, 4: go_r}, "calls", payload, i)
         for fd in (res_w, out_w, err_w, go_r):
             os.close(fd)
         for fd in (res_r, out_r, err_r):
@@ -669,7 +874,7 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
             except ValueError as exc:
                 broken = {"type": "ProtocolError", "message": str(exc), "where": []}
                 break
-            for msg in msgs:
+            for k, msg in enumerate(msgs):
                 if i >= n:
                     break
                 _drain(out_r, out)
@@ -679,7 +884,7 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
                     break
                 if not loaded and "load_error" in msg:
                     status = msg.get("status") if msg.get("status") in ("error", "memory") else "error"
-                    error = msg["load_error"]
+                    error = _clean_error(msg["load_error"])
                     while i < n:
                         emit({"status": status, "error": error, "duration_s": 0.0})
                     break
@@ -688,28 +893,26 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
                     started = time.monotonic()
                     deadline = started + timeout
                     continue
-                if msg.get("status") not in CHILD_STATUSES or not loaded:
-                    broken = {"type": "ProtocolError", "message": "malformed result frame", "where": []}
+                result = _validated(msg, i) if loaded else None
+                if result is None:
+                    broken = {"type": "ProtocolError", "message": "malformed or out-of-order result frame", "where": []}
                     break
-                emit(
-                    {
-                        "status": msg["status"],
-                        "value": msg.get("value") if msg["status"] == "ok" else None,
-                        "error": msg.get("error"),
-                        "duration_s": float(msg.get("duration_s", 0.0)),
-                    }
-                )
+                emit(result)
+                if k + 1 < len(msgs) or frames.buf:
+                    # A frame written before the go-ahead: not from the harness's own loop.
+                    broken = {"type": "ProtocolError", "message": "result frame before the go-ahead", "where": []}
+                    break
             if broken:
                 break
         if i < n:
             # The child stopped answering: find out why before cleaning up.
             status = None
             if not (killed_for_timeout or broken):
-                status = _wait_until(pid, deadline)
+                status = zygote.wait(pid, deadline - time.monotonic())
                 killed_for_timeout = status is None
             if status is None:
                 _kill_group(pid)
-                _wait(pid)
+                zygote.wait(pid, None)
             elapsed = time.monotonic() - started
             _drain(out_r, out)
             _drain(err_r, err)
@@ -723,13 +926,13 @@ def run_calls(iso: Isolation, job: dict, out_fd: int) -> None:
                 emit({"status": reason, "error": error, "duration_s": elapsed})
         else:
             _kill_group(pid)
-            _wait(pid)
+            zygote.wait(pid, None)
         iso.cleanup(uid)
         for fd in (res_r, out_r, err_r, go_w):
             os.close(fd)
 
 
-def run_check(iso: Isolation, job: dict, out_fd: int) -> None:
+def run_check(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     limits = job.get("limits", {})
     timeout = float(limits.get("timeout_s", 5.0))
     cap = int(limits.get("output_bytes", 65536))
@@ -741,7 +944,9 @@ def run_check(iso: Isolation, job: dict, out_fd: int) -> None:
     outt_r, outt_w = _mkpipe()
     oom_before = iso.oom_kills()
     t0 = time.monotonic()
-    pid_c = spawn(iso, uid_c, limits, {1: outc_w, 2: outc_w, 3: call_r, 4: rep_w}, child_candidate_server, job)
+    # The candidate's process comes from the zygote, whose memory never held a test.
+    payload = {"code": job["code"], "entry_point": job["entry_point"]}
+    pid_c = zygote.spawn(uid_c, limits, {1: outc_w, 2: outc_w, 3: call_r, 4: rep_w}, "server", payload, 0)
     pid_t = spawn(iso, uid_t, limits, {1: outt_w, 2: outt_w, 3: res_w, 4: call_w, 5: rep_r}, child_test, job)
     for fd in (call_r, call_w, rep_r, rep_w, res_w, outc_w, outt_w):
         os.close(fd)
@@ -775,7 +980,7 @@ def run_check(iso: Isolation, job: dict, out_fd: int) -> None:
     elapsed = time.monotonic() - t0
     for pid in (pid_c, pid_t):
         _kill_group(pid)
-    status_c = _wait(pid_c)
+    status_c = zygote.wait(pid_c, None) or 0
     _wait(pid_t)
     _drain(outc_r, out_c)
     _drain(outt_r, out_t)
@@ -793,16 +998,42 @@ def run_check(iso: Isolation, job: dict, out_fd: int) -> None:
     outcome.update({"stdout": so, "stderr": st, "truncated": t1 or t2})
     outcome.setdefault("error", None)
     outcome.setdefault("assertion", "")
-    iso.cleanup(uid_c)
-    iso.cleanup(uid_t)
+    iso.cleanup(uid_c, uid_t)
     for fd in (res_r, outc_r, outt_r):
         os.close(fd)
     write_frame(out_fd, {"id": job["id"], "i": 0, "result": outcome})
 
 
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+#: Standard-library modules that task code commonly imports, loaded once before any
+#: fork so that children do not each pay for the import (as in a zygote).
+PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "string", "heapq", "bisect",
+           "hashlib", "random", "fractions", "statistics", "copy", "operator", "decimal")
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def serve(mode: str) -> int:
+    import gc
+
+    os.environ.clear()
+    os.environ.update(BASE_ENV)
+    _preload()
+    import random
+
+    random.seed(0)  # every candidate process starts from the same random state
     iso = Isolation(mode)
     in_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
+    gc.freeze()  # fewer copy-on-write faults in forked children
+    zygote = Zygote(iso)
     while True:
         try:
             job = read_frame(in_fd)
@@ -820,12 +1051,16 @@ def serve(mode: str) -> int:
                                      "oom_counter": iso.oom_file})
                 continue
             if op == "calls":
-                run_calls(iso, job, out_fd)
+                run_calls(iso, zygote, job, out_fd)
             elif op == "check":
-                run_check(iso, job, out_fd)
+                run_check(iso, zygote, job, out_fd)
             else:
                 raise ValueError(f"unknown op {op!r}")
-            write_frame(out_fd, {"id": job_id, "done": True})
+            done: dict[str, Any] = {"id": job_id, "done": True}
+            dirty = _dirty_reason()
+            if dirty:
+                done["dirty"] = dirty
+            write_frame(out_fd, done)
         except BrokenPipeError:
             return 0
         except Exception as exc:  # noqa: BLE001 - a bad job must not kill the runner

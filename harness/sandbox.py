@@ -157,6 +157,8 @@ class PooledSandbox:
     #: Seconds the host waits beyond the runner's own limits before it declares the
     #: runner dead and removes its container.
     host_grace_s = HOST_GRACE_S
+    #: Jobs queued ahead on each runner.
+    window = 2
 
     def __init__(self, limits: Limits | None = None, workers: int = 2) -> None:
         self.limits = limits or Limits()
@@ -192,59 +194,116 @@ class PooledSandbox:
         # Load and first call may each take the limit before a frame arrives.
         return 2 * limits.timeout_s + self.host_grace_s
 
-    def _run_wire(self, wire: dict[str, Any], expected: int, limits: Limits, fresh: bool) -> dict[int, dict[str, Any]]:
-        if fresh:
-            link = self._start_link()
+    def _run_fresh(self, wire: dict[str, Any], expected: int, limits: Limits) -> dict[int, dict[str, Any]]:
+        link = self._start_link()
+        try:
+            return link.run_job(wire, expected, self._frame_timeout(limits))
+        finally:
+            link.kill()
+
+    def _run_pooled(self, items: list[tuple[dict[str, Any], int, Limits]]) -> list[dict[int, dict[str, Any]] | LinkBroken]:
+        """Run jobs on the warm pool; each worker keeps up to :attr:`window` jobs queued on its runner.
+
+        Queuing the next job before the current one finishes hides the round trip
+        through the container runtime. When a runner breaks, the job it was on gets
+        the exception (its partial results inside) and the jobs queued behind it are
+        re-run on a fresh runner.
+        """
+        out: list[dict[int, dict[str, Any]] | LinkBroken | None] = [None] * len(items)
+        todo: queue.Queue[int] = queue.Queue()
+        for i in range(len(items)):
+            todo.put(i)
+
+        def worker() -> None:
+            link: RunnerLink | None = None
+            inflight: list[int] = []
+            while True:
+                while len(inflight) < self.window:
+                    big = any(len(items[j][0].get("code", "")) + len(str(items[j][0].get("inputs", ""))) > 65536
+                              for j in inflight)
+                    if big:
+                        break
+                    try:
+                        idx = todo.get_nowait()
+                    except queue.Empty:
+                        break
+                    if link is None:
+                        link = self.pool.acquire()
+                    inflight.append(idx)
+                    try:
+                        link.submit(items[idx][0])
+                    except LinkBroken:
+                        break
+                if not inflight:
+                    break
+                assert link is not None
+                idx = inflight.pop(0)
+                wire, expected, limits = items[idx]
+                try:
+                    out[idx] = link.collect(wire["id"], expected, self._frame_timeout(limits))
+                except LinkBroken as exc:
+                    out[idx] = exc
+                    for j in inflight:
+                        todo.put(j)
+                    inflight.clear()
+                    self.pool.release(link, broken=True)
+                    link = None
+                    continue
+                if link.dirty is not None and not inflight:
+                    # A runner that reports a dirty sandbox (e.g. IPC objects left) is retired.
+                    self.pool.release(link, broken=True)
+                    link = None
+            if link is not None:
+                self.pool.release(link, broken=link.dirty is not None)
+
+        n_workers = min(self.workers, len(items))
+        threads = [threading.Thread(target=worker, name=f"obench-job-{k}") for k in range(n_workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out  # type: ignore[return-value]
+
+    def _results(self, wires: list[tuple[dict[str, Any], int, Limits]], fresh: bool) -> list[dict[int, dict[str, Any]] | LinkBroken]:
+        if not fresh:
+            return self._run_pooled(wires)
+        got: list[dict[int, dict[str, Any]] | LinkBroken] = []
+        for wire, expected, limits in wires:
             try:
-                return link.run_job(wire, expected, self._frame_timeout(limits))
-            finally:
-                link.kill()
-        link = self.pool.acquire()
-        try:
-            out = link.run_job(wire, expected, self._frame_timeout(limits))
-        except LinkBroken:
-            self.pool.release(link, broken=True)
-            raise
-        self.pool.release(link)
-        return out
-
-    def _one_calls(self, job: CallJob, fresh: bool) -> list[CallResult]:
-        n = len(job.inputs)
-        if n == 0:
-            return []
-        try:
-            limits = job.limits or self.limits
-            got = self._run_wire(job.to_wire(self._job_id(), limits), n, limits, fresh)
-        except LinkBroken as exc:
-            got = exc.results
-            missing = [i for i in range(n) if i not in got]
-            fill = infra_call(f"sandbox failed: {exc}", len(missing))
-            out = {i: CallResult.from_json(r) for i, r in got.items()}
-            out.update(dict(zip(missing, fill)))
-            return [out[i] for i in range(n)]
-        return [CallResult.from_json(got[i]) for i in range(n)]
-
-    def _one_check(self, job: CheckJob, fresh: bool) -> CheckResult:
-        try:
-            limits = job.limits or self.limits
-            got = self._run_wire(job.to_wire(self._job_id(), limits), 1, limits, fresh)
-        except LinkBroken as exc:
-            if 0 in exc.results:
-                return CheckResult.from_json(exc.results[0])
-            return infra_check(f"sandbox failed: {exc}")
-        return CheckResult.from_json(got[0])
-
-    def _map(self, fn: Callable[[Any], Any], items: Sequence[Any], fresh: bool) -> list[Any]:
-        if fresh or len(items) <= 1:
-            return [fn(x) for x in items]
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="obench-job") as ex:
-            return list(ex.map(fn, items))
+                got.append(self._run_fresh(wire, expected, limits))
+            except LinkBroken as exc:
+                got.append(exc)
+        return got
 
     def run_calls(self, jobs: Sequence[CallJob], *, fresh: bool = False) -> list[list[CallResult]]:
-        return self._map(lambda j: self._one_calls(j, fresh), jobs, fresh)
+        wires = []
+        for job in jobs:
+            limits = job.limits or self.limits
+            wires.append((job.to_wire(self._job_id(), limits), len(job.inputs), limits))
+        live = [k for k, w in enumerate(wires) if w[1] > 0]
+        got = self._results([wires[k] for k in live], fresh)
+        out: list[list[CallResult]] = [[] for _ in jobs]
+        for k, res in zip(live, got):
+            n = wires[k][1]
+            if isinstance(res, LinkBroken):
+                fill = infra_call(f"sandbox failed: {res}", n)
+                out[k] = [CallResult.from_json(res.results[i]) if i in res.results else fill[i] for i in range(n)]
+            else:
+                out[k] = [CallResult.from_json(res[i]) for i in range(n)]
+        return out
 
     def run_checks(self, jobs: Sequence[CheckJob], *, fresh: bool = False) -> list[CheckResult]:
-        return self._map(lambda j: self._one_check(j, fresh), jobs, fresh)
+        wires = []
+        for job in jobs:
+            limits = job.limits or self.limits
+            wires.append((job.to_wire(self._job_id(), limits), 1, limits))
+        out: list[CheckResult] = []
+        for res in self._results(wires, fresh):
+            if isinstance(res, LinkBroken):
+                out.append(CheckResult.from_json(res.results[0]) if 0 in res.results else infra_check(f"sandbox failed: {res}"))
+            else:
+                out.append(CheckResult.from_json(res[0]))
+        return out
 
     def close(self) -> None:
         with self._pool_lock:
