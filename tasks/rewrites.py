@@ -1,0 +1,213 @@
+"""Style normalisation and semantics-preserving rewrites.
+
+Every candidate, buggy or correct, goes through the same pipeline: a random
+subset of rewrites (drawn with the same probabilities for both labels), then
+normalisation (docstrings and comments removed, one formatting by ``ast.unparse``).
+So surface features do not give the label away; only the bug does. A rewrite is
+only *proposed* here: the build keeps a rewritten correct candidate only after it
+passes every hidden input in the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import random
+from collections.abc import Callable
+
+REWRITE_FAMILIES = ("rename", "loop_to_comprehension", "comprehension_to_loop", "invert_if", "expand_augassign",
+                    "mirror_compare")
+_BUILTINS = set(dir(builtins))
+_NAME_POOL = ("val", "item", "acc", "res", "tmp", "cur", "elem", "cnt", "idx", "buf", "part", "total", "out", "seen",
+              "key", "num", "word", "ch", "k", "j")
+
+
+def strip_docstrings(tree: ast.Module) -> ast.Module:
+    """Remove every docstring (module, functions, classes)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def normalise(code: str) -> str:
+    """Canonical text: no docstrings, no comments, ``ast.unparse`` formatting."""
+    return ast.unparse(strip_docstrings(ast.parse(code)))
+
+
+def _functions(tree: ast.Module, protected: set[str]) -> list[ast.FunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name not in protected]
+
+
+def _rename(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    changed = False
+    top = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name not in protected]
+    for fn in top:
+        params = {a.arg for a in fn.args.args + fn.args.kwonlyargs + fn.args.posonlyargs}
+        stored = []
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in params:
+                stored.append(node.id)
+        globals_used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        nested = {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n is not fn}
+        locals_ = [v for v in dict.fromkeys(stored) if v not in nested and not v.startswith("_")]
+        if not locals_ or any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(fn)):
+            continue
+        pool = [p for p in _NAME_POOL if p not in globals_used and p not in params and p not in _BUILTINS]
+        rng.shuffle(pool)
+        mapping = {}
+        for old in locals_:
+            if not pool:
+                break
+            if rng.random() < 0.6:
+                mapping[old] = pool.pop()
+        if not mapping:
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and node.id in mapping:
+                node.id = mapping[node.id]
+                changed = True
+            elif isinstance(node, ast.arg) and node.arg in mapping:
+                node.arg = mapping[node.arg]
+                changed = True
+    return changed
+
+
+def _loop_to_comprehension(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``acc = []`` + ``for x in xs: [if c:] acc.append(e)`` -> ``acc = [e for x in xs if c]``."""
+    for fn in _functions(tree, protected):
+        for parent in ast.walk(fn):
+            body = getattr(parent, "body", None)
+            if not isinstance(body, list):
+                continue
+            for i in range(len(body) - 1):
+                init, loop = body[i], body[i + 1]
+                if not (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.targets[0], ast.Name)
+                        and isinstance(init.value, ast.List) and not init.value.elts):
+                    continue
+                if not isinstance(loop, ast.For) or loop.orelse or len(loop.body) != 1:
+                    continue
+                name = init.targets[0].id
+                stmt, cond = loop.body[0], None
+                if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1:
+                    cond, stmt = stmt.test, stmt.body[0]
+                call = stmt.value if isinstance(stmt, ast.Expr) else None
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
+                        and isinstance(call.func.value, ast.Name) and call.func.value.id == name and len(call.args) == 1):
+                    continue
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(call.args[0])):
+                    continue
+                comp = ast.ListComp(elt=call.args[0], generators=[ast.comprehension(
+                    target=loop.target, iter=loop.iter, ifs=[cond] if cond is not None else [], is_async=0)])
+                init.value = comp
+                del body[i + 1]
+                return True
+    return False
+
+
+def _comprehension_to_loop(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``name = [e for x in xs if c]`` -> an explicit loop with ``append``."""
+    for fn in _functions(tree, protected):
+        for parent in ast.walk(fn):
+            body = getattr(parent, "body", None)
+            if not isinstance(body, list):
+                continue
+            for i, stmt in enumerate(body):
+                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                        and isinstance(stmt.value, ast.ListComp) and len(stmt.value.generators) == 1):
+                    continue
+                gen = stmt.value.generators[0]
+                if gen.is_async:
+                    continue
+                name = stmt.targets[0].id
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
+                    continue
+                append: ast.stmt = ast.Expr(ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()),
+                                                     [stmt.value.elt], []))
+                for cond in reversed(gen.ifs):
+                    append = ast.If(test=cond, body=[append], orelse=[])
+                loop = ast.For(target=gen.target, iter=gen.iter, body=[append], orelse=[])
+                body[i:i + 1] = [ast.Assign(targets=[ast.Name(name, ast.Store())], value=ast.List([], ast.Load())), loop]
+                return True
+    return False
+
+
+def _invert_if(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``if c: A else: B`` -> ``if not c: B else: A`` (only with a real else branch)."""
+    cands = [n for fn in _functions(tree, protected) for n in ast.walk(fn)
+             if isinstance(n, ast.If) and n.orelse and not (len(n.orelse) == 1 and isinstance(n.orelse[0], ast.If))]
+    if not cands:
+        return False
+    node = rng.choice(cands)
+    test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) else ast.UnaryOp(ast.Not(), node.test)
+    node.test, node.body, node.orelse = test, node.orelse, node.body
+    return True
+
+
+def _expand_augassign(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``x += e`` -> ``x = x + e`` for plain names."""
+    done = False
+    for fn in _functions(tree, protected):
+        for parent in ast.walk(fn):
+            for field in ("body", "orelse"):
+                body = getattr(parent, field, None)
+                if not isinstance(body, list):
+                    continue
+                for i, stmt in enumerate(body):
+                    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and rng.random() < 0.7:
+                        body[i] = ast.Assign(targets=[ast.Name(stmt.target.id, ast.Store())],
+                                             value=ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value))
+                        done = True
+    return done
+
+
+_MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+
+
+def _mirror_compare(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``a < b`` -> ``b > a`` for simple operands (names, constants, attributes, subscripts)."""
+    simple = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript)
+    cands = [n for fn in _functions(tree, protected) for n in ast.walk(fn)
+             if isinstance(n, ast.Compare) and len(n.ops) == 1 and type(n.ops[0]) in _MIRROR
+             and isinstance(n.left, simple) and isinstance(n.comparators[0], simple)]
+    if not cands:
+        return False
+    for node in cands:
+        if rng.random() < 0.5:
+            node.left, node.comparators = node.comparators[0], [node.left]
+            node.ops = [_MIRROR[type(node.ops[0])]()]
+    return True
+
+
+_REWRITERS: dict[str, Callable[[ast.Module, set[str], random.Random], bool]] = {
+    "rename": _rename,
+    "loop_to_comprehension": _loop_to_comprehension,
+    "comprehension_to_loop": _comprehension_to_loop,
+    "invert_if": _invert_if,
+    "expand_augassign": _expand_augassign,
+    "mirror_compare": _mirror_compare,
+}
+
+
+def rewrite(code: str, protected: set[str], rng: random.Random, families: tuple[str, ...] | None = None,
+            p: float = 0.5) -> tuple[str, tuple[str, ...]]:
+    """Apply each rewrite family with probability ``p`` (or exactly ``families``); returns (code, applied)."""
+    tree = ast.parse(code)
+    applied = []
+    for name, fn in _REWRITERS.items():
+        use = (name in families) if families is not None else (rng.random() < p)
+        if not use:
+            continue
+        trial = copy.deepcopy(tree)
+        if fn(trial, protected, rng):
+            ast.fix_missing_locations(trial)
+            try:
+                compile(ast.unparse(trial), "<rewrite>", "exec")
+            except SyntaxError:
+                continue
+            tree = trial
+            applied.append(name)
+    return normalise(ast.unparse(tree)), tuple(applied)
