@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from harness import codec
 
@@ -99,8 +99,20 @@ class CheckJob:
         return _digest({**self.to_wire("", limits), "image": image_digest, "v": PROTOCOL_VERSION})
 
 
+class _JsonRecord:
+    """``to_json`` / ``from_json`` for the result dataclasses (unknown keys ignored)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        return cls(**{k: data[k] for k in fields if k in data})
+
+
 @dataclass(frozen=True)
-class CallResult:
+class CallResult(_JsonRecord):
     """Outcome of one call.
 
     ``value`` is the JSON-safe encoding (see :mod:`harness.codec`) when status is
@@ -122,16 +134,10 @@ class CallResult:
     def decoded(self) -> Any:
         return codec.decode(self.value)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CallResult:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(_JsonRecord):
     """Outcome of a test program: ``pass`` / ``fail`` (an assertion) or a failure mode."""
 
     status: CheckStatus
@@ -147,12 +153,6 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status == "pass"
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CheckResult:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass(frozen=True)

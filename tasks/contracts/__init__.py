@@ -87,3 +87,15 @@ def bounded_size(x: Any, n: int = 1000) -> bool:
         return len(x) <= n
     except TypeError:
         return True
+
+
+def is_prime(k: int) -> bool:
+    """Trial-division primality (inputs are bounded by their contracts)."""
+    if k < 2:
+        return False
+    i = 2
+    while i * i <= k:
+        if k % i == 0:
+            return False
+        i += 1
+    return True

@@ -22,6 +22,7 @@ from tasks.contracts import (
     ints,
     is_int,
     is_num,
+    is_prime,
     is_str,
     list_of,
     nums,
@@ -49,15 +50,8 @@ def _str_over(s, alphabet, n: int = 1000) -> bool:
     return is_str(s) and len(s) <= n and all(c in alphabet for c in s)
 
 
-def _is_prime(k: int) -> bool:
-    if k < 2:
-        return False
-    i = 2
-    while i * i <= k:
-        if k % i == 0:
-            return False
-        i += 1
-    return True
+
+_is_prime = is_prime
 
 
 def _prime_factors(n: int) -> list[int]:

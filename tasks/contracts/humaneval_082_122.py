@@ -20,6 +20,7 @@ from tasks.contracts import (
     ints,
     is_int,
     is_num,
+    is_prime,
     is_str,
 )
 
@@ -42,15 +43,8 @@ def _chars_in(s: Any, allowed: frozenset[str], n: int = 1000) -> bool:
     return is_str(s) and len(s) <= n and all(c in allowed for c in s)
 
 
-def _is_prime(n: int) -> bool:
-    if n < 2:
-        return False
-    i = 2
-    while i * i <= n:
-        if n % i == 0:
-            return False
-        i += 1
-    return True
+
+_is_prime = is_prime
 
 
 # ---------------------------------------------------------------- 82 .. 90
