@@ -112,32 +112,53 @@ def encode(value: Any, _depth: int = 0) -> Any:
 
 
 def decode(data: Any) -> Any:
-    """Invert :func:`encode`; raises ``ValueError`` on a malformed tagged object."""
+    """Invert :func:`encode`; raises ``ValueError`` on malformed or too deeply nested data."""
+    try:
+        return _decode(data, 0)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - TypeError, AttributeError, RecursionError...
+        raise ValueError(f"malformed encoded value: {type(exc).__name__}: {exc}") from None
+
+
+def _decode(data: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH + 2:
+        raise ValueError("encoded value nested too deeply")
+    d = depth + 1
     if isinstance(data, list):
-        return [decode(x) for x in data]
+        return [_decode(x, d) for x in data]
     if not isinstance(data, dict):
         return data
     tag = data.get("t")
     if tag not in _TAGS or set(data) != {"t", "v"}:
-        return {k: decode(v) for k, v in data.items()}
+        return {k: _decode(v, d) for k, v in data.items()}
     v = data["v"]
     if tag == "float":
         if v not in ("nan", "inf", "-inf"):
             raise ValueError(f"bad float tag value {v!r}")
         return float(v)
-    if tag == "tuple":
-        return tuple(decode(x) for x in v)
-    if tag == "set":
-        return {decode(x) for x in v}
-    if tag == "frozenset":
-        return frozenset(decode(x) for x in v)
-    if tag == "dict":
-        return {decode(k): decode(val) for k, val in v}
     if tag == "bytes":
-        return base64.b64decode(v)
-    if tag == "complex":
-        return complex(decode(v[0]), decode(v[1]))
-    return Opaque(str(v.get("type", "?")), str(v.get("repr", "")))
+        if not isinstance(v, str):
+            raise ValueError("bytes tag needs base64 text")
+        return base64.b64decode(v, validate=True)
+    if tag == "repr":
+        if not isinstance(v, dict):
+            raise ValueError("repr tag needs an object")
+        return Opaque(str(v.get("type", "?")), str(v.get("repr", "")))
+    if not isinstance(v, list):
+        raise ValueError(f"{tag} tag needs a list")
+    if tag == "tuple":
+        return tuple(_decode(x, d) for x in v)
+    if tag == "set":
+        return {_decode(x, d) for x in v}
+    if tag == "frozenset":
+        return frozenset(_decode(x, d) for x in v)
+    if tag == "dict":
+        return {_decode(k, d): _decode(val, d) for k, val in v}
+    re, im = (_decode(x, d) for x in v)
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (re, im)):
+        raise ValueError("complex tag needs two numbers")
+    return complex(re, im)
 
 
 def dumps(value: Any) -> str:

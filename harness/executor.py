@@ -11,6 +11,17 @@ from harness.jobs import UNSTABLE, CallJob, CallResult, CheckJob, CheckResult, S
 from harness.sandbox import Sandbox
 
 
+def runtime_hash() -> str:
+    """Hash of the runner and codec sources (part of the cache key on ``local``)."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("runner.py", "codec.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def default_cache_path() -> Path:
     base = os.environ.get("OBENCH_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "obench"
@@ -44,7 +55,13 @@ class Harness:
         return self._info
 
     def _key(self, job: CallJob | CheckJob) -> str:
-        return job.cache_key(self._info.image_digest or f"local:{self._info.python}", self._info.limits)
+        return job.cache_key(self._info.image_digest or f"local:{self._info.python}:{runtime_hash()}", self._info.limits)
+
+    def _cacheable(self, results: list[CallResult] | list[CheckResult]) -> bool:
+        """Never cache infra outcomes, nor unstable ones that were not confirmed alone."""
+        if any(r.infra for r in results):
+            return False
+        return self.confirm or not any(r.status in UNSTABLE for r in results)
 
     def run_calls(self, jobs: Sequence[CallJob]) -> list[list[CallResult]]:
         """One result per input of each job, in order."""
@@ -64,7 +81,7 @@ class Harness:
             self._confirm_calls(jobs, out, todo)
         if self.cache is not None:
             self.cache.put_many([(keys[i], [r.to_json() for r in out[i]]) for i in todo  # type: ignore[union-attr]
-                                 if not any(r.infra for r in out[i])])  # type: ignore[union-attr]
+                                 if self._cacheable(out[i])])  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
 
     def _confirm_calls(self, jobs: Sequence[CallJob], out: list, todo: list[int]) -> None:
@@ -98,7 +115,7 @@ class Harness:
                     out[i] = self.sandbox.run_checks([jobs[i]], fresh=True)[0]
                     self.confirmed += 1
         if self.cache is not None:
-            self.cache.put_many([(keys[i], out[i].to_json()) for i in todo if not out[i].infra])  # type: ignore[union-attr]
+            self.cache.put_many([(keys[i], out[i].to_json()) for i in todo if self._cacheable([out[i]])])  # type: ignore[union-attr, list-item, arg-type]
         return out  # type: ignore[return-value]
 
     def close(self) -> None:

@@ -41,7 +41,10 @@ class Limits:
     fsize_mb: int = 16
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain values, with numbers normalised (``5`` and ``5.0`` hash alike)."""
+        d = asdict(self)
+        d["timeout_s"] = round(float(d["timeout_s"]), 3)
+        return d
 
 
 def calibrated_timeout(reference_s: float, k: float = 5.0, min_limit_s: float = 1.0) -> float:

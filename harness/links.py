@@ -163,6 +163,13 @@ class ProcessLink(RunnerLink):
         return (data or b"").decode(errors="replace")
 
     def kill(self) -> None:
+        # Closing stdin lets the runner kill its candidates' process groups first.
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=0.5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
         try:
             os.killpg(self.proc.pid, 9)
         except OSError:

@@ -38,7 +38,11 @@ class LocalSandbox(PooledSandbox):
     def _start_link(self) -> RunnerLink:
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         link = ProcessLink([sys.executable, "-S", "-B", str(RUNNER), "--isolation", "none"], env)
-        link.ping()
+        try:
+            link.ping()
+        except BaseException:
+            link.kill()
+            raise
         return link
 
     def info(self) -> SandboxInfo:

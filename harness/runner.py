@@ -88,6 +88,10 @@ def read_frame(fd: int) -> Any:
     return json.loads(body)
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-JSON constant {name}")
+
+
 class FrameBuffer:
     """Incremental parser for frames arriving on a non-blocking pipe."""
 
@@ -105,7 +109,7 @@ class FrameBuffer:
                 break
             body, self.buf = self.buf[4 : 4 + n], self.buf[4 + n :]
             try:
-                out.append(json.loads(body))
+                out.append(json.loads(body, parse_constant=_reject_constant))
             except Exception as exc:  # noqa: BLE001 - RecursionError, UnicodeError... from untrusted bytes
                 raise ValueError(f"undecodable frame: {type(exc).__name__}") from None
         return out
@@ -135,6 +139,11 @@ class Isolation:
         self.mode = mode
         self.counter = int.from_bytes(os.urandom(2), "big")
         self.oom_file = self._find_oom_file()
+        self.owner = os.getpid()
+        #: Process groups of candidate and test processes still running.
+        self.live: set[int] = set()
+        #: Why this sandbox can no longer be trusted clean (reported to the host).
+        self.dirty: str | None = None
 
     @staticmethod
     def _find_oom_file() -> str | None:
@@ -184,7 +193,7 @@ class Isolation:
             os.setresuid(uid, uid, uid)
             work = f"/tmp/job-{uid}-{os.getpid()}"
         else:
-            work = os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-{os.getpid()}")
+            work = os.path.join(tempfile.gettempdir(), f"obench-job-{self.owner}-{uid}-{os.getpid()}")
         os.mkdir(work, 0o700)
         os.chdir(work)
         # The runner's own environment was reduced to BASE_ENV at start.
@@ -193,21 +202,31 @@ class Isolation:
         return work
 
     def cleanup(self, *uids: int) -> None:
-        """Kill everything the ``uids`` run and delete everything they own."""
+        """Kill everything the ``uids`` run and delete everything they own.
+
+        Anything that survives (processes, files, IPC objects) marks the sandbox
+        dirty, and the host replaces it after the job.
+        """
         if self.mode != "uid":
             for uid in uids:
-                for d in glob.glob(os.path.join(tempfile.gettempdir(), f"obench-job-{uid}-*")):
+                pattern = os.path.join(tempfile.gettempdir(), f"obench-job-{self.owner}-{uid}-*")
+                for d in glob.glob(pattern):
                     shutil.rmtree(d, ignore_errors=True)
             return
         busy = _uid_processes(uids)
         leftover = _remove_fast(uids)
         ipc = _ipc_objects() > 0
-        for uid in uids:
-            if uid in busy or uid in leftover or ipc:
-                self._deep_cleanup(uid)
+        deep = [uid for uid in uids if uid in busy or uid in leftover or ipc]
+        for uid in deep:
+            self._deep_cleanup(uid)
+        if deep:
+            if _uid_processes(uids):
+                self.dirty = "processes of a job survived cleanup"
+            elif _remove_fast(uids):
+                self.dirty = "files of a job survived cleanup"
 
     @staticmethod
-    def _deep_cleanup(uid: int) -> None:
+    def _deep_cleanup(uid: int, budget_s: float = 5.0) -> None:
         pid = os.fork()
         if pid == 0:
             try:
@@ -215,7 +234,8 @@ class Isolation:
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
                 me = os.getpid()
-                for _ in range(1000):
+                end = time.monotonic() + budget_s
+                while time.monotonic() < end:
                     try:
                         os.kill(-1, signal.SIGKILL)
                     except OSError:
@@ -224,7 +244,7 @@ class Isolation:
                         break
                     time.sleep(0.002)
                 for top in WRITABLE_DIRS:
-                    _remove_owned(top, uid)
+                    _remove_owned(top, uid, end)
                 _remove_ipc(uid)
             finally:
                 os._exit(0)
@@ -286,7 +306,7 @@ def _remove_fast(uids: tuple[int, ...]) -> set[int]:
     return remains
 
 
-def _remove_owned(top: str, uid: int) -> None:
+def _remove_owned(top: str, uid: int, end: float = float("inf")) -> None:
     """Delete every entry of ``top`` owned by ``uid``, however deep (runs as ``uid``).
 
     Directories are emptied by moving their subdirectories up to ``top`` under
@@ -307,7 +327,7 @@ def _remove_owned(top: str, uid: int) -> None:
             queue.append(path)
     counter = 0
     budget = 200000
-    while queue and budget > 0:
+    while queue and budget > 0 and time.monotonic() < end:
         budget -= 1
         path = queue.pop()
         try:
@@ -661,6 +681,8 @@ class Zygote:
         _send_msg(self.sock, {"op": "spawn", "uid": uid, "limits": limits, "targets": list(fds), "target": target,
                               "payload": payload, "start": start}, list(fds.values()))
         reply, _ = _recv_msg(self.sock)
+        if "error" in reply:
+            raise RuntimeError(f"cannot start a candidate process: {reply['error']}")
         return int(reply["pid"])
 
     def wait(self, pid: int, timeout: float | None) -> int | None:
@@ -678,10 +700,15 @@ def _zygote_loop(iso: Isolation, sock: socket.socket) -> None:
             mapping = dict(zip(req["targets"], fds))
             target = targets[req["target"]]
             args = (req["payload"], req["start"]) if req["target"] == "calls" else (req["payload"],)
-            pid = spawn(iso, req["uid"], req["limits"], mapping, target, *args)
-            for fd in fds:
-                os.close(fd)
-            _send_msg(sock, {"pid": pid})
+            try:
+                pid = spawn(iso, req["uid"], req["limits"], mapping, target, *args)
+                reply: dict[str, Any] = {"pid": pid}
+            except OSError as exc:  # e.g. fork failing: the runner reports it, the zygote lives on
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            _send_msg(sock, reply)
         elif req["op"] == "wait":
             timeout = req["timeout"]
             if timeout is None:
@@ -710,20 +737,22 @@ def _remove_ipc(uid: int) -> None:
             continue
         cols = lines[0].split()
         id_col = next((k for k, c in enumerate(cols) if c.endswith("id") and c != "uid" and c != "cuid"), 1)
-        uid_col = cols.index("uid") if "uid" in cols else None
+        owner_cols = [cols.index(c) for c in ("uid", "cuid") if c in cols]
         for line in lines[1:]:
             parts = line.split()
             try:
-                if uid_col is not None and int(parts[uid_col]) != uid:
+                if owner_cols and all(int(parts[k]) != uid for k in owner_cols):
                     continue
                 rm(int(parts[id_col]))
             except (ValueError, IndexError):
                 continue
 
 
-def _dirty_reason() -> str | None:
+def _dirty_reason(iso: Isolation) -> str | None:
     """Why the sandbox can no longer be trusted clean after a job, if it cannot."""
-    if _ipc_objects():
+    if iso.dirty:
+        return iso.dirty
+    if iso.mode == "uid" and _ipc_objects():
         return "SysV IPC objects left behind"
     return None
 
@@ -792,14 +821,28 @@ def _clean_error(err: Any) -> dict:
 
 
 def _validated(msg: dict, i: int) -> dict | None:
-    """The result in a child frame for input ``i``, or None if the frame is malformed."""
+    """The result in a child frame for input ``i``, or None if the frame is malformed.
+
+    The frame comes from the candidate's own process, so everything is checked: the
+    index, the status, a finite duration, and a value that re-encodes to a frame
+    the host will accept.
+    """
     status = msg.get("status")
     duration = msg.get("duration_s", 0.0)
     if msg.get("i") != i or status not in CHILD_STATUSES or type(duration) not in (int, float):
         return None
-    if status == "ok":
-        return {"status": "ok", "value": msg.get("value"), "error": None, "duration_s": float(duration)}
-    return {"status": status, "value": None, "error": _clean_error(msg.get("error")), "duration_s": float(duration)}
+    try:
+        duration = float(duration)
+        if not 0.0 <= duration < 1e7:
+            return None
+        if status == "ok":
+            value = codec.encode(codec.decode(msg.get("value")))
+            if len(json.dumps(value, allow_nan=False, separators=(",", ":"))) > MAX_FRAME // 4:
+                return None
+            return {"status": "ok", "value": value, "error": None, "duration_s": duration}
+    except Exception:  # noqa: BLE001 - RecursionError, OverflowError, ValueError... all mean malformed
+        return None
+    return {"status": status, "value": None, "error": _clean_error(msg.get("error")), "duration_s": duration}
 
 
 def _mkpipe() -> tuple[int, int]:
@@ -821,10 +864,13 @@ def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
         go_r, go_w = _mkpipe()
         oom_before = iso.oom_kills()
         payload = {"code": job["code"], "entry_point": job["entry_point"], "inputs": job["inputs"]}
-        pid = zygote.spawn(uid, limits, {1: out_w, 2: err_w, 3: res_w, 4: go_r}, "calls", payload, i)
-        for fd in (res_w, out_w, err_w, go_r):
-            os.close(fd)
-        for fd in (res_r, out_r, err_r):
+        try:
+            pid = zygote.spawn(uid, limits, {1: out_w, 2: err_w, 3: res_w, 4: go_r}, "calls", payload, i)
+        finally:
+            for fd in (res_w, out_w, err_w, go_r):
+                os.close(fd)
+        iso.live.add(pid)
+        for fd in (res_r, out_r, err_r, go_w):
             _nonblock(fd)
         out, err = Capture(cap), Capture(cap)
         frames = FrameBuffer()
@@ -927,6 +973,7 @@ def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
         else:
             _kill_group(pid)
             zygote.wait(pid, None)
+        iso.live.discard(pid)
         iso.cleanup(uid)
         for fd in (res_r, out_r, err_r, go_w):
             os.close(fd)
@@ -948,6 +995,7 @@ def run_check(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     payload = {"code": job["code"], "entry_point": job["entry_point"]}
     pid_c = zygote.spawn(uid_c, limits, {1: outc_w, 2: outc_w, 3: call_r, 4: rep_w}, "server", payload, 0)
     pid_t = spawn(iso, uid_t, limits, {1: outt_w, 2: outt_w, 3: res_w, 4: call_w, 5: rep_r}, child_test, job)
+    iso.live.update((pid_c, pid_t))
     for fd in (call_r, call_w, rep_r, rep_w, res_w, outc_w, outt_w):
         os.close(fd)
     for fd in (res_r, outc_r, outt_r):
@@ -982,6 +1030,7 @@ def run_check(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
         _kill_group(pid)
     status_c = zygote.wait(pid_c, None) or 0
     _wait(pid_t)
+    iso.live.difference_update((pid_c, pid_t))
     _drain(outc_r, out_c)
     _drain(outt_r, out_t)
     if outcome is None:
@@ -1034,6 +1083,14 @@ def serve(mode: str) -> int:
     in_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
     gc.freeze()  # fewer copy-on-write faults in forked children
     zygote = Zygote(iso)
+    try:
+        return _serve_loop(iso, zygote, in_fd, out_fd, mode)
+    finally:
+        for pgid in list(iso.live):
+            _kill_group(pgid)
+
+
+def _serve_loop(iso: Isolation, zygote: Zygote, in_fd: int, out_fd: int, mode: str) -> int:
     while True:
         try:
             job = read_frame(in_fd)
@@ -1057,7 +1114,7 @@ def serve(mode: str) -> int:
             else:
                 raise ValueError(f"unknown op {op!r}")
             done: dict[str, Any] = {"id": job_id, "done": True}
-            dirty = _dirty_reason()
+            dirty = _dirty_reason(iso)
             if dirty:
                 done["dirty"] = dirty
             write_frame(out_fd, done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import threading
 import time
@@ -22,7 +23,9 @@ from harness.jobs import (
 )
 from harness.links import LinkBroken, RunnerLink
 
-HOST_GRACE_S = 10.0
+HOST_GRACE_S = 20.0
+#: Jobs larger than this (JSON bytes) are never queued behind another job.
+QUEUE_AHEAD_BYTES = 32 * 1024
 
 
 class SandboxError(RuntimeError):
@@ -99,9 +102,11 @@ class LinkPool:
         self._all: set[RunnerLink] = set()
         self._lock = threading.Lock()
         for _ in range(size + spare):
-            self._starter.submit(self._start_one)
+            self._submit_start()
 
     def _start_one(self) -> None:
+        if self._closed:
+            return
         try:
             link = self._start()
         except BaseException as exc:  # noqa: BLE001 - reported to the acquirer
@@ -114,17 +119,31 @@ class LinkPool:
             self._all.add(link)
         self._ready.put(link)
 
-    def acquire(self, timeout: float = 120.0) -> RunnerLink:
+    def acquire(self, timeout: float = 120.0, attempts: int = 3) -> RunnerLink:
+        """A ready link; a failed start is retried (``attempts`` in a row) before it is raised."""
+        end = time.monotonic() + timeout
+        failures: list[BaseException] = []
+        while True:
+            try:
+                item = self._ready.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                raise SandboxError(f"no sandbox became ready within {timeout:.0f}s") from None
+            if not isinstance(item, BaseException):
+                return item
+            failures.append(item)
+            if not self._closed:
+                self._submit_start()
+            if len(failures) >= attempts:
+                last = failures[-1]
+                if isinstance(last, SandboxError):
+                    raise last
+                raise SandboxError(f"starting a sandbox failed {attempts} times: {last}") from last
+
+    def _submit_start(self) -> None:
         try:
-            item = self._ready.get(timeout=timeout)
-        except queue.Empty:
-            raise SandboxError(f"no sandbox became ready within {timeout:.0f}s") from None
-        if isinstance(item, BaseException):
             self._starter.submit(self._start_one)
-            if isinstance(item, SandboxError):
-                raise item
-            raise SandboxError(f"starting a sandbox failed: {item}") from item
-        return item
+        except RuntimeError:  # shut down while a job was finishing
+            pass
 
     def release(self, link: RunnerLink, broken: bool = False) -> None:
         if broken or self._closed:
@@ -132,7 +151,7 @@ class LinkPool:
                 self._all.discard(link)
             threading.Thread(target=link.kill, daemon=True).start()
             if not self._closed:
-                self._starter.submit(self._start_one)
+                self._submit_start()
             return
         self._ready.put(link)
 
@@ -145,7 +164,7 @@ class LinkPool:
             self._closed = True
             links = list(self._all)
             self._all.clear()
-        self._starter.shutdown(wait=True)
+        self._starter.shutdown(wait=True, cancel_futures=True)
         for link in links:
             link.kill()
 
@@ -195,7 +214,10 @@ class PooledSandbox:
         return 2 * limits.timeout_s + self.host_grace_s
 
     def _run_fresh(self, wire: dict[str, Any], expected: int, limits: Limits) -> dict[int, dict[str, Any]]:
-        link = self._start_link()
+        try:
+            link = self._start_link()
+        except Exception as exc:  # noqa: BLE001 - any start failure is the infrastructure's
+            raise LinkBroken(f"could not start a fresh sandbox: {exc}") from exc
         try:
             return link.run_job(wire, expected, self._frame_timeout(limits))
         finally:
@@ -214,28 +236,51 @@ class PooledSandbox:
         for i in range(len(items)):
             todo.put(i)
 
+        sizes = [len(json.dumps(w)) for w, _, _ in items]
+
         def worker() -> None:
             link: RunnerLink | None = None
             inflight: list[int] = []
+
+            def drop_link() -> None:
+                nonlocal link
+                for j in inflight:
+                    todo.put(j)
+                inflight.clear()
+                if link is not None:
+                    self.pool.release(link, broken=True)
+                link = None
+
             while True:
-                while len(inflight) < self.window:
-                    big = any(len(items[j][0].get("code", "")) + len(str(items[j][0].get("inputs", ""))) > 65536
-                              for j in inflight)
-                    if big:
+                # Queue ahead only small jobs on a clean runner: a large request written
+                # while the runner writes large results could block both sides.
+                while len(inflight) < self.window and (link is None or link.dirty is None):
+                    if inflight and (sizes[inflight[-1]] > QUEUE_AHEAD_BYTES or todo.empty()):
                         break
                     try:
                         idx = todo.get_nowait()
                     except queue.Empty:
                         break
+                    if inflight and sizes[idx] > QUEUE_AHEAD_BYTES:
+                        todo.put(idx)
+                        break
                     if link is None:
-                        link = self.pool.acquire()
-                    inflight.append(idx)
+                        try:
+                            link = self.pool.acquire()
+                        except Exception as exc:  # noqa: BLE001 - recorded as an infra outcome
+                            out[idx] = LinkBroken(f"no sandbox available: {exc}")
+                            continue
                     try:
                         link.submit(items[idx][0])
                     except LinkBroken:
-                        break
+                        todo.put(idx)  # never reached the runner: run it elsewhere
+                        drop_link()
+                        continue
+                    inflight.append(idx)
                 if not inflight:
-                    break
+                    if todo.empty():
+                        break
+                    continue
                 assert link is not None
                 idx = inflight.pop(0)
                 wire, expected, limits = items[idx]
@@ -243,18 +288,17 @@ class PooledSandbox:
                     out[idx] = link.collect(wire["id"], expected, self._frame_timeout(limits))
                 except LinkBroken as exc:
                     out[idx] = exc
-                    for j in inflight:
-                        todo.put(j)
-                    inflight.clear()
-                    self.pool.release(link, broken=True)
-                    link = None
+                    drop_link()
                     continue
-                if link.dirty is not None and not inflight:
-                    # A runner that reports a dirty sandbox (e.g. IPC objects left) is retired.
-                    self.pool.release(link, broken=True)
-                    link = None
+                except Exception as exc:  # noqa: BLE001 - never lose a job to an unexpected error
+                    out[idx] = LinkBroken(f"unexpected host error: {type(exc).__name__}: {exc}")
+                    drop_link()
+                    continue
+                if link.dirty is not None:
+                    # The runner reports its sandbox unclean: whatever is queued on it reruns elsewhere.
+                    drop_link()
             if link is not None:
-                self.pool.release(link, broken=link.dirty is not None)
+                self.pool.release(link)
 
         n_workers = min(self.workers, len(items))
         threads = [threading.Thread(target=worker, name=f"obench-job-{k}") for k in range(n_workers)]
@@ -262,7 +306,7 @@ class PooledSandbox:
             t.start()
         for t in threads:
             t.join()
-        return out  # type: ignore[return-value]
+        return [x if x is not None else LinkBroken("job was not run") for x in out]
 
     def _results(self, wires: list[tuple[dict[str, Any], int, Limits]], fresh: bool) -> list[dict[int, dict[str, Any]] | LinkBroken]:
         if not fresh:
@@ -275,10 +319,19 @@ class PooledSandbox:
                 got.append(exc)
         return got
 
+    def _check_limits(self, limits: Limits) -> None:
+        if limits.memory_mb > self.limits.memory_mb or limits.nproc > self.limits.nproc:
+            raise SandboxError(
+                f"job limits (memory_mb={limits.memory_mb}, nproc={limits.nproc}) exceed this sandbox's "
+                f"(memory_mb={self.limits.memory_mb}, nproc={self.limits.nproc}), which size its containers; "
+                "create the sandbox with larger limits"
+            )
+
     def run_calls(self, jobs: Sequence[CallJob], *, fresh: bool = False) -> list[list[CallResult]]:
         wires = []
         for job in jobs:
             limits = job.limits or self.limits
+            self._check_limits(limits)
             wires.append((job.to_wire(self._job_id(), limits), len(job.inputs), limits))
         live = [k for k, w in enumerate(wires) if w[1] > 0]
         got = self._results([wires[k] for k in live], fresh)
@@ -296,6 +349,7 @@ class PooledSandbox:
         wires = []
         for job in jobs:
             limits = job.limits or self.limits
+            self._check_limits(limits)
             wires.append((job.to_wire(self._job_id(), limits), 1, limits))
         out: list[CheckResult] = []
         for res in self._results(wires, fresh):

@@ -106,7 +106,7 @@ def test_humaneval_references_pass_and_a_mutant_fails(docker_sandbox):
     from harness.bench import _problems, check_jobs
 
     problems = _problems()[:12]
-    jobs = check_jobs(problems, Limits(timeout_s=10.0))
+    jobs = check_jobs(problems, Limits(timeout_s=10.0, memory_mb=128))
     assert all(r.passed for r in docker_sandbox.run_checks(jobs))
     p = problems[0]  # has_close_elements: flip the comparison
     mutant = p["prompt"] + p["canonical_solution"].replace("<", ">=")
@@ -184,7 +184,7 @@ def test_cache_hits_return_identical_results(docker_sandbox, tmp_path):
 @pytest.mark.docker
 def test_unstable_outcomes_are_confirmed_alone(docker_sandbox):
     h = Harness(docker_sandbox, cache=None, confirm=True)
-    job = CallJob.create("def f(x):\n    while x: pass\n    return x", "f", [(0,), (1,)], limits=Limits(timeout_s=0.5))
+    job = CallJob.create("def f(x):\n    while x: pass\n    return x", "f", [(0,), (1,)], limits=Limits(timeout_s=0.5, memory_mb=128))
     res = h.run_calls([job])[0]
     assert [r.status for r in res] == ["ok", "timeout"]
     assert h.confirmed == 1

@@ -1,0 +1,398 @@
+"""Build a suite: tasks with visible and hidden tests, labelled candidates, splits.
+
+Every label comes from execution in the sandbox:
+
+1. Source-test inputs are recorded by running each task's own ``check`` against the
+   reference in the sandbox; visible tests are the docstring examples with the
+   reference's outputs.
+2. Hidden inputs grow from those seeds (:mod:`tasks.augment`); the gold self-check
+   then runs every reference on all its hidden inputs, untraced, and the build
+   stops if any differs.
+3. Candidates: the reference and semantics-preserving rewrites of it (correct
+   class), and single-site mutants of those same rewrites (buggy class), so both
+   classes share one distribution of surface forms. A mutant is kept only if it
+   passes every visible test and fails at least one hidden input; a rewrite only
+   if it passes everything. Timeouts, memory errors and crashes that would decide
+   a label are re-run alone in a fresh sandbox first.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import codec
+from harness.jobs import UNSTABLE, CallJob, CallResult, Limits, calibrated_timeout
+from harness.sandbox import Sandbox
+from tasks.augment import AugmentConfig, grow_hidden
+from tasks.compare import outcomes_differ
+from tasks.contracts import Contract
+from tasks.mutants import propose_mutants
+from tasks.rewrites import normalise, rewrite
+from tasks.sources import SourceTask
+from tasks.visible import Example, parse_examples
+
+COLLECT = '''
+
+def __obench_collect__():
+    import copy as __copy, random as __random
+    __random.seed(0)
+    __calls = []
+    __ref = {entry}
+
+    def __rec(*a):
+        __calls.append(__copy.deepcopy(a))
+        return __ref(*a)
+
+    globals()["{entry}"] = __rec
+    check(__rec)
+    return __calls
+'''
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Knobs of a suite build (all recorded in the manifest)."""
+
+    seed: int = 0
+    hidden_target: int = 150
+    augment_rounds: int = 8
+    mutants_per_task: int = 60
+    rewrites_per_task: int = 12
+    max_buggy_per_task: int = 5
+    max_correct_per_task: int = 5
+    min_time_limit_s: float = 1.0
+    time_limit_k: float = 20.0
+    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    witnesses: int = 3
+
+
+@dataclass
+class TaskSpec:
+    """A task during the build."""
+
+    source: SourceTask
+    reference: str
+    protected: set[str]
+    contract: Contract
+    visible_inputs: list[tuple[Any, ...]] = field(default_factory=list)
+    visible_outputs: list[Any] = field(default_factory=list)
+    docstring_disagrees: list[int] = field(default_factory=list)
+    source_inputs: list[tuple[Any, ...]] = field(default_factory=list)
+    hidden_inputs: list[tuple[Any, ...]] = field(default_factory=list)
+    hidden_outputs: list[Any] = field(default_factory=list)
+    hidden_origin: list[str] = field(default_factory=list)
+    time_limit_s: float = 1.0
+    split: str = "train"
+    notes: list[str] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
+
+    @property
+    def task_id(self) -> str:
+        return self.source.task_id
+
+
+@dataclass
+class CandidateSpec:
+    """A candidate during the build."""
+
+    task_id: str
+    code: str
+    kind: str  # "reference" | "rewrite" | "mutation"
+    rewrites: tuple[str, ...]
+    family: str = ""
+    operator: str = ""
+    changed_lines: tuple[int, ...] = ()
+    label: str = ""
+    witnesses: list[dict[str, Any]] = field(default_factory=list)
+    n_failed: int = 0
+    n_hidden: int = 0
+    original_failed: int = 0
+    dropped: str = ""
+
+
+class GoldCheckError(RuntimeError):
+    """A reference solution failed its own hidden tests in the sandbox."""
+
+
+def split_of(task_id: str, seed: int, fractions: tuple[float, float, float]) -> str:
+    """Deterministic split of a task (by task, never by candidate)."""
+    h = int(hashlib.sha256(f"{seed}:{task_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if h < fractions[0]:
+        return "train"
+    if h < fractions[0] + fractions[1]:
+        return "dev"
+    return "test"
+
+
+def _protected(prompt: str, entry_point: str) -> set[str]:
+    try:
+        return {n.name for n in ast.parse(prompt).body if isinstance(n, ast.FunctionDef) and n.name != entry_point}
+    except SyntaxError:
+        return set()
+
+
+class SuiteBuilder:
+    """Runs the build steps against a sandbox; each step reports progress by name."""
+
+    def __init__(self, sandbox: Sandbox, config: BuildConfig, progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.sandbox = sandbox
+        self.config = config
+        self.progress = progress or (lambda step, done, total: None)
+        self.stats: dict[str, Any] = {}
+
+    # -------------------------------------------------------------- execution helpers
+    def _run(self, jobs: list[CallJob], step: str) -> list[list[CallResult]]:
+        out: list[list[CallResult]] = []
+        chunk = 64
+        for i in range(0, len(jobs), chunk):
+            out.extend(self.sandbox.run_calls(jobs[i : i + chunk]))
+            self.progress(step, min(i + chunk, len(jobs)), len(jobs))
+        return out
+
+    # -------------------------------------------------------------- steps
+    def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract]) -> list[TaskSpec]:
+        specs = []
+        missing = [s.task_id for s in sources if s.task_id not in contracts]
+        if missing:
+            raise ValueError(f"no input contract for {len(missing)} tasks, e.g. {missing[:5]}")
+        for s in sources:
+            spec = TaskSpec(source=s, reference=normalise(s.reference), protected=_protected(s.prompt, s.entry_point),
+                            contract=contracts[s.task_id])
+            spec.split = split_of(s.task_id, self.config.seed, self.config.split_fractions)
+            spec.examples = parse_examples(s.prompt, s.entry_point)
+            spec.visible_inputs = [e.args for e in spec.examples if spec.contract.accepts(e.args)]
+            specs.append(spec)
+        # Source-test inputs, recorded in the sandbox.
+        limits = Limits(timeout_s=30.0, memory_mb=512)
+        jobs = [CallJob.create(s.source.reference + "\n" + s.source.test + COLLECT.replace("{entry}", s.source.entry_point),
+                               "__obench_collect__", [()], limits=limits) for s in specs]
+        for spec, res in zip(specs, self._run(jobs, "source tests")):
+            r = res[0]
+            if r.status != "ok":
+                raise GoldCheckError(f"{spec.task_id}: the reference fails its own tests in the sandbox: "
+                                     f"{r.status} {r.error}")
+            seen: set[str] = set()
+            for args in r.decoded:
+                key = codec.dumps(list(args))
+                if key not in seen and spec.contract.accepts(tuple(args)):
+                    seen.add(key)
+                    spec.source_inputs.append(tuple(args))
+        # Visible outputs from the reference.
+        jobs = [CallJob.create(s.reference, s.source.entry_point, s.visible_inputs, limits=limits) for s in specs]
+        for spec, res in zip(specs, self._run(jobs, "visible tests")):
+            keep_in: list[tuple[Any, ...]] = []
+            keep_out: list[Any] = []
+            by_key = {codec.dumps(list(e.args)): e for e in spec.examples}
+            for args, r in zip(spec.visible_inputs, res):
+                if r.status != "ok":
+                    spec.notes.append(f"docstring example {args!r} makes the reference fail ({r.status}); dropped")
+                    continue
+                e = by_key.get(codec.dumps(list(args)))
+                if e is not None and e.has_expected and outcomes_differ("ok", e.expected, None, r.decoded,
+                                                                          unordered=spec.contract.unordered):
+                    spec.docstring_disagrees.append(len(keep_in))
+                keep_in.append(args)
+                keep_out.append(r.decoded)
+            spec.visible_inputs, spec.visible_outputs = keep_in, keep_out
+        return specs
+
+    def hidden(self, specs: list[TaskSpec]) -> None:
+        cfg = AugmentConfig(target=self.config.hidden_target, rounds=self.config.augment_rounds, seed=self.config.seed)
+        limits = Limits(timeout_s=10.0, memory_mb=512)
+        pools = grow_hidden(
+            [(s.task_id, s.reference, s.source.entry_point, s.contract, s.source_inputs, s.visible_inputs) for s in specs],
+            lambda jobs: self.sandbox.run_calls(jobs), cfg, limits,
+            progress=lambda rnd: self.progress("hidden tests", rnd + 1, cfg.rounds + 1),
+        )
+        for s in specs:
+            p = pools[s.task_id]
+            s.hidden_inputs, s.hidden_outputs, s.hidden_origin = p.inputs, p.outputs, p.origin
+        self.stats["contract_rejected_inputs"] = sum(p.rejected_by_contract for p in pools.values())
+        self.stats["reference_failed_inputs"] = sum(p.reference_failed for p in pools.values())
+
+    def gold_check(self, specs: list[TaskSpec]) -> None:
+        """Every reference passes all its visible and hidden tests, untraced; sets time limits."""
+        jobs = [CallJob.create(s.reference, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
+                               limits=Limits(timeout_s=10.0, memory_mb=512)) for s in specs]
+        failures = []
+        for s, res in zip(specs, self._run(jobs, "gold self-check")):
+            expected = s.visible_outputs + s.hidden_outputs
+            bad = [k for k, (r, e) in enumerate(zip(res, expected)) if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e, unordered=s.contract.unordered)]
+            if bad:
+                failures.append(f"{s.task_id}: reference differs from its recorded output on {len(bad)} inputs")
+            slowest = max((r.duration_s for r in res), default=0.0)
+            limit = calibrated_timeout(slowest, self.config.time_limit_k, self.config.min_time_limit_s)
+            s.time_limit_s = float(-(-limit // 0.5) * 0.5)  # round up to 0.5 s so the hash is stable
+        if failures:
+            raise GoldCheckError("gold self-check failed:\n" + "\n".join(failures[:20]))
+
+    def candidates(self, specs: list[TaskSpec]) -> list[CandidateSpec]:
+        cfg = self.config
+        cands: list[CandidateSpec] = []
+        for s in specs:
+            rng = random.Random(f"{cfg.seed}:{s.task_id}:candidates")
+            variants: dict[str, tuple[str, ...]] = {s.reference: ()}
+            for _ in range(cfg.rewrites_per_task):
+                code, applied = rewrite(s.reference, s.protected, rng)
+                variants.setdefault(code, applied)
+            for code, applied in variants.items():
+                cands.append(CandidateSpec(s.task_id, code, "rewrite" if applied else "reference", applied))
+            bases = list(variants.items())
+            muts_seen: set[str] = set(variants)
+            for m_i in range(cfg.mutants_per_task):
+                base_code, applied = bases[m_i % len(bases)]
+                for m in propose_mutants(base_code, s.source.entry_point, s.protected,
+                                         random.Random(f"{cfg.seed}:{s.task_id}:{m_i}"), limit=3):
+                    if m.code not in muts_seen:
+                        muts_seen.add(m.code)
+                        cands.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
+                                                   m.changed_lines))
+                        break
+        return cands
+
+    def label(self, specs: list[TaskSpec], cands: list[CandidateSpec]) -> None:
+        by_id = {s.task_id: s for s in specs}
+        jobs = []
+        for c in cands:
+            s = by_id[c.task_id]
+            jobs.append(CallJob.create(c.code, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
+                                       limits=Limits(timeout_s=s.time_limit_s, memory_mb=256)))
+        results = self._run(jobs, "labelling candidates")
+        # Outcomes that would decide a label only through timeout/memory/crash: confirm alone.
+        confirm = [k for k, (c, res) in enumerate(zip(cands, results)) if self._needs_confirm(by_id[c.task_id], res)]
+        for n, k in enumerate(confirm):
+            results[k] = self.sandbox.run_calls([jobs[k]], fresh=True)[0]
+            self.progress("confirming alone", n + 1, len(confirm))
+        self.stats["confirmed_alone"] = len(confirm)
+        for c, res in zip(cands, results):
+            self._judge(by_id[c.task_id], c, res)
+
+    @staticmethod
+    def _fails(s: TaskSpec, res: list[CallResult]) -> tuple[list[int], list[int]]:
+        nv = len(s.visible_inputs)
+        expected = s.visible_outputs + s.hidden_outputs
+        bad = [k for k, (r, e) in enumerate(zip(res, expected))
+               if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e, unordered=s.contract.unordered)]
+        return [k for k in bad if k < nv], [k - nv for k in bad if k >= nv]
+
+    def _needs_confirm(self, s: TaskSpec, res: list[CallResult]) -> bool:
+        vis, hid = self._fails(s, res)
+        nv = len(s.visible_inputs)
+        decisive = [res[k] for k in vis] or [res[nv + k] for k in hid]
+        return bool(decisive) and all(r.status in UNSTABLE for r in decisive)
+
+    def _judge(self, s: TaskSpec, c: CandidateSpec, res: list[CallResult]) -> None:
+        if any(r.infra for r in res):
+            c.dropped = "infra"
+            return
+        vis, hid = self._fails(s, res)
+        nv = len(s.visible_inputs)
+        c.n_hidden = len(s.hidden_inputs)
+        c.n_failed = len(hid)
+        c.original_failed = sum(1 for k in hid if s.hidden_origin[k] == "source")
+        if c.kind != "mutation":
+            c.label = "correct"
+            if vis or hid:
+                c.dropped = "rewrite changed behaviour"
+            return
+        if vis:
+            c.dropped = "fails visible tests"
+            return
+        if not hid:
+            c.dropped = "no hidden failure (equivalent or undetected)"
+            return
+        c.label = "buggy"
+        for k in hid[: self.config.witnesses]:
+            r = res[nv + k]
+            c.witnesses.append({
+                "input": codec.dumps(list(s.hidden_inputs[k])),
+                "expected": codec.dumps(s.hidden_outputs[k]),
+                "status": r.status,
+                "actual": codec.dumps(r.decoded) if r.status == "ok" else None,
+                "error": (f"{r.error.get('type')}: {r.error.get('message')}" if r.error else None),
+            })
+
+
+def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig) -> list[CandidateSpec]:
+    """Dedupe, cap per task, and balance labels within each split (seeded)."""
+    split = {s.task_id: s.split for s in specs}
+    rng = random.Random(f"{config.seed}:select")
+    kept: list[CandidateSpec] = []
+    by_task: dict[str, list[CandidateSpec]] = defaultdict(list)
+    seen: set[str] = set()
+    for c in cands:
+        if c.dropped or c.code in seen:
+            continue
+        seen.add(c.code)
+        by_task[c.task_id].append(c)
+    for tid in sorted(by_task, key=lambda t: (len(t), t)):
+        group = by_task[tid]
+        buggy = [c for c in group if c.label == "buggy"]
+        correct = [c for c in group if c.label == "correct"]
+        rng.shuffle(buggy)
+        # Prefer operator variety among a task's bugs.
+        buggy.sort(key=lambda c: sum(1 for d in buggy[: buggy.index(c)] if d.family == c.family))
+        ref = [c for c in correct if c.kind == "reference"]
+        others = [c for c in correct if c.kind != "reference"]
+        rng.shuffle(others)
+        kept.extend(buggy[: config.max_buggy_per_task])
+        kept.extend((ref + others)[: config.max_correct_per_task])
+    out: list[CandidateSpec] = []
+    for name in ("train", "dev", "test"):
+        part = [c for c in kept if split[c.task_id] == name]
+        b = [c for c in part if c.label == "buggy"]
+        k = [c for c in part if c.label == "correct"]
+        n = min(len(b), len(k))
+        rng.shuffle(b)
+        rng.shuffle(k)
+        out.extend(b[:n] + k[:n])
+    return out
+
+
+def leakage_auroc(train: list[tuple[str, str]], test: list[tuple[str, str]], seed: int = 0) -> float:
+    """AUROC on ``test`` of a bag-of-token-n-grams logistic regression trained on ``train``.
+
+    Items are (code, label). Near 0.5 means surface features do not give the label away.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    vec = CountVectorizer(token_pattern=r"[A-Za-z_]+|\d+|[^\sA-Za-z_\d]", ngram_range=(1, 3), min_df=2, lowercase=False)
+    x_train = vec.fit_transform([c for c, _ in train])
+    y_train = [1 if label == "buggy" else 0 for _, label in train]
+    clf = LogisticRegression(max_iter=2000, C=1.0, random_state=seed)
+    clf.fit(x_train, y_train)
+    scores = clf.predict_proba(vec.transform([c for c, _ in test]))[:, 1]
+    return float(roc_auc_score([1 if label == "buggy" else 0 for _, label in test], scores))
+
+
+def candidate_id(task_id: str, code: str) -> str:
+    return task_id.replace("/", "-") + "-" + hashlib.sha256(code.encode()).hexdigest()[:10]
+
+
+def kill_rates(cands: list[CandidateSpec]) -> dict[str, float]:
+    """Share of generated mutants that pass visible tests and that hidden (resp. original) tests detect."""
+    muts = [c for c in cands if c.kind == "mutation" and c.dropped not in ("infra", "fails visible tests")]
+    if not muts:
+        return {"hidden_test_kill_rate": 0.0, "original_test_kill_rate": 0.0, "n_mutants": 0}
+    return {
+        "hidden_test_kill_rate": sum(1 for c in muts if c.n_failed > 0) / len(muts),
+        "original_test_kill_rate": sum(1 for c in muts if c.original_failed > 0) / len(muts),
+        "n_mutants": len(muts),
+    }
+
+
+def family_counts(cands: list[CandidateSpec]) -> dict[str, int]:
+    return dict(sorted(Counter(c.family for c in cands if c.label == "buggy").items()))
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
