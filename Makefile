@@ -11,11 +11,12 @@ export RAY_USAGE_STATS_ENABLED ?= 0
 
 .PHONY: demo test test-fast setup venv docker image lint bench clean-containers
 
-## demo: set up, check the sandbox, run a sample through it
+## demo: set up, check the sandbox, run a sample through it, show the suite
 demo: setup
 	$(OBENCH) harness doctor
 	$(OBENCH) harness exec --code-file harness/examples/sample.py --entry-point median_of \
 	  --inputs-json '[[[3, 1, 2]], [[4, 1, 3, 2]], [[]], [[1.5, "x"]]]'
+	$(OBENCH) tasks stats
 
 ## test: set up, then run every test (docker ones included, never skipped)
 test: setup

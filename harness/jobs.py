@@ -31,6 +31,9 @@ class Limits:
         output_bytes: stdout / stderr kept per call; the rest is counted and dropped.
         nofile: open files per process.
         fsize_mb: largest file the job may write.
+        max_timeouts: in a ``calls`` job, after this many timeouts the remaining
+            inputs are not run and reported as ``timeout`` with error type
+            ``Skipped`` (0: run every input).
     """
 
     timeout_s: float = 5.0
@@ -39,6 +42,7 @@ class Limits:
     output_bytes: int = 65536
     nofile: int = 256
     fsize_mb: int = 16
+    max_timeouts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, with numbers normalised (``5`` and ``5.0`` hash alike)."""

@@ -855,8 +855,19 @@ def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     timeout = float(limits.get("timeout_s", 5.0))
     cap = int(limits.get("output_bytes", 65536))
     n = len(job["inputs"])
+    max_timeouts = int(limits.get("max_timeouts", 0))
+    timeouts = 0
     i = 0
     while i < n:
+        if max_timeouts and timeouts >= max_timeouts:
+            # The candidate already hung this often: do not spend a limit on every input.
+            skipped = {"type": "Skipped", "message": f"not run: the candidate timed out {timeouts} times", "where": []}
+            while i < n:
+                write_frame(out_fd, {"id": job["id"], "i": i, "result": {
+                    "status": "timeout", "value": None, "error": skipped, "duration_s": 0.0,
+                    "stdout": "", "stderr": "", "truncated": False}})
+                i += 1
+            break
         uid = iso.next_uid()
         res_r, res_w = _mkpipe()
         out_r, out_w = _mkpipe()
@@ -963,6 +974,7 @@ def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
             _drain(out_r, out)
             _drain(err_r, err)
             if killed_for_timeout:
+                timeouts += 1
                 emit({"status": "timeout", "duration_s": elapsed,
                       "error": {"type": "Timeout", "message": f"exceeded {timeout:g}s", "where": []}})
             elif broken:

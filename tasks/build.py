@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import codec
-from harness.jobs import UNSTABLE, CallJob, CallResult, Limits, calibrated_timeout
+from harness.jobs import CallJob, CallResult, Limits, calibrated_timeout
 from harness.sandbox import Sandbox
 from tasks.augment import AugmentConfig, grow_hidden
 from tasks.compare import outcomes_differ
@@ -38,6 +38,9 @@ from tasks.rewrites import normalise, rewrite
 from tasks.sources import SourceTask
 from tasks.visible import Example, parse_examples
 
+#: Outcomes that decide a buggy label: a wrong value or an exception, never a resource limit.
+DETERMINISTIC = frozenset({"ok", "error"})
+
 COLLECT = '''
 
 def __obench_collect__():
@@ -45,10 +48,16 @@ def __obench_collect__():
     __random.seed(0)
     __calls = []
     __ref = {entry}
+    __depth = [0]
 
     def __rec(*a):
-        __calls.append(__copy.deepcopy(a))
-        return __ref(*a)
+        if __depth[0] == 0:  # the test's own calls, not the reference's recursion
+            __calls.append(__copy.deepcopy(a))
+        __depth[0] += 1
+        try:
+            return __ref(*a)
+        finally:
+            __depth[0] -= 1
 
     globals()["{entry}"] = __rec
     check(__rec)
@@ -63,11 +72,11 @@ class BuildConfig:
     seed: int = 0
     hidden_target: int = 150
     augment_rounds: int = 8
-    mutants_per_task: int = 60
-    rewrites_per_task: int = 12
-    max_buggy_per_task: int = 5
-    max_correct_per_task: int = 5
-    min_time_limit_s: float = 1.0
+    mutants_per_task: int = 150
+    rewrites_per_task: int = 16
+    max_buggy_per_task: int = 7
+    max_correct_per_task: int = 7
+    min_time_limit_s: float = 2.0
     time_limit_k: float = 20.0
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     witnesses: int = 3
@@ -117,7 +126,11 @@ class CandidateSpec:
     dropped: str = ""
 
 
-class GoldCheckError(RuntimeError):
+class BuildError(RuntimeError):
+    """The build cannot produce a trustworthy suite."""
+
+
+class GoldCheckError(BuildError):
     """A reference solution failed its own hidden tests in the sandbox."""
 
 
@@ -148,13 +161,29 @@ class SuiteBuilder:
         self.stats: dict[str, Any] = {}
 
     # -------------------------------------------------------------- execution helpers
-    def _run(self, jobs: list[CallJob], step: str) -> list[list[CallResult]]:
+    def _run(self, jobs: list[CallJob], step: str = "") -> list[list[CallResult]]:
+        """Run jobs; a job hit by an infrastructure failure is re-run alone, and the build
+        stops if it fails again (an infra outcome must never shape the suite)."""
         out: list[list[CallResult]] = []
         chunk = 64
         for i in range(0, len(jobs), chunk):
-            out.extend(self.sandbox.run_calls(jobs[i : i + chunk]))
-            self.progress(step, min(i + chunk, len(jobs)), len(jobs))
+            part = self.sandbox.run_calls(jobs[i : i + chunk])
+            for k, res in enumerate(part):
+                if any(r.infra for r in res):
+                    part[k] = self.sandbox.run_calls([jobs[i + k]], fresh=True)[0]
+                    if any(r.infra for r in part[k]):
+                        raise BuildError(f"sandbox infrastructure failed twice on one job: {part[k][0].error}")
+            out.extend(part)
+            if step:
+                self.progress(step, min(i + chunk, len(jobs)), len(jobs))
         return out
+
+    @staticmethod
+    def _bad(s: TaskSpec, res: list[CallResult], inputs: list[tuple[Any, ...]], expected: list[Any]) -> list[int]:
+        """Indices where the outcome differs from the reference (or is not a valid answer)."""
+        return [k for k, (r, e, a) in enumerate(zip(res, expected, inputs))
+                if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e,
+                                   unordered=s.contract.unordered, valid_output=s.contract.valid_output, args=a)]
 
     # -------------------------------------------------------------- steps
     def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract]) -> list[TaskSpec]:
@@ -208,7 +237,7 @@ class SuiteBuilder:
         limits = Limits(timeout_s=10.0, memory_mb=512)
         pools = grow_hidden(
             [(s.task_id, s.reference, s.source.entry_point, s.contract, s.source_inputs, s.visible_inputs) for s in specs],
-            lambda jobs: self.sandbox.run_calls(jobs), cfg, limits,
+            lambda jobs: self._run(jobs), cfg, limits,
             progress=lambda rnd: self.progress("hidden tests", rnd + 1, cfg.rounds + 1),
         )
         for s in specs:
@@ -223,8 +252,7 @@ class SuiteBuilder:
                                limits=Limits(timeout_s=10.0, memory_mb=512)) for s in specs]
         failures = []
         for s, res in zip(specs, self._run(jobs, "gold self-check")):
-            expected = s.visible_outputs + s.hidden_outputs
-            bad = [k for k, (r, e) in enumerate(zip(res, expected)) if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e, unordered=s.contract.unordered)]
+            bad = self._bad(s, res, s.visible_inputs + s.hidden_inputs, s.visible_outputs + s.hidden_outputs)
             if bad:
                 failures.append(f"{s.task_id}: reference differs from its recorded output on {len(bad)} inputs")
             slowest = max((r.duration_s for r in res), default=0.0)
@@ -258,35 +286,40 @@ class SuiteBuilder:
         return cands
 
     def label(self, specs: list[TaskSpec], cands: list[CandidateSpec]) -> None:
+        """Execute every candidate; phase 1 on visible inputs, phase 2 on all inputs for survivors."""
         by_id = {s.task_id: s for s in specs}
+
+        def limits(s: TaskSpec) -> Limits:
+            return Limits(timeout_s=s.time_limit_s, memory_mb=256, max_timeouts=2)
+
+        phase1 = [k for k, c in enumerate(cands) if by_id[c.task_id].visible_inputs]
+        jobs1 = [CallJob.create(cands[k].code, by_id[cands[k].task_id].source.entry_point,
+                                by_id[cands[k].task_id].visible_inputs, limits=limits(by_id[cands[k].task_id]))
+                 for k in phase1]
+        failed_visible: set[int] = set()
+        for k, res in zip(phase1, self._run(jobs1, "visible tests of candidates")):
+            s = by_id[cands[k].task_id]
+            if self._bad(s, res, s.visible_inputs, s.visible_outputs):
+                failed_visible.add(k)
+        for k in failed_visible:
+            cands[k].dropped = "rewrite changed behaviour" if cands[k].kind != "mutation" else "fails visible tests"
+        todo = [k for k in range(len(cands)) if k not in failed_visible]
         jobs = []
-        for c in cands:
-            s = by_id[c.task_id]
-            jobs.append(CallJob.create(c.code, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
-                                       limits=Limits(timeout_s=s.time_limit_s, memory_mb=256)))
+        for k in todo:
+            s = by_id[cands[k].task_id]
+            jobs.append(CallJob.create(cands[k].code, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
+                                       limits=limits(s)))
+        # A label is decided only by deterministic outcomes (a wrong value or an exception);
+        # candidates whose only failures are timeouts, memory errors or crashes are dropped,
+        # so no label ever rests on contention.
         results = self._run(jobs, "labelling candidates")
-        # Outcomes that would decide a label only through timeout/memory/crash: confirm alone.
-        confirm = [k for k, (c, res) in enumerate(zip(cands, results)) if self._needs_confirm(by_id[c.task_id], res)]
-        for n, k in enumerate(confirm):
-            results[k] = self.sandbox.run_calls([jobs[k]], fresh=True)[0]
-            self.progress("confirming alone", n + 1, len(confirm))
-        self.stats["confirmed_alone"] = len(confirm)
-        for c, res in zip(cands, results):
-            self._judge(by_id[c.task_id], c, res)
+        for k, res in zip(todo, results):
+            self._judge(by_id[cands[k].task_id], cands[k], res)
 
-    @staticmethod
-    def _fails(s: TaskSpec, res: list[CallResult]) -> tuple[list[int], list[int]]:
+    def _fails(self, s: TaskSpec, res: list[CallResult]) -> tuple[list[int], list[int]]:
         nv = len(s.visible_inputs)
-        expected = s.visible_outputs + s.hidden_outputs
-        bad = [k for k, (r, e) in enumerate(zip(res, expected))
-               if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e, unordered=s.contract.unordered)]
+        bad = self._bad(s, res, s.visible_inputs + s.hidden_inputs, s.visible_outputs + s.hidden_outputs)
         return [k for k in bad if k < nv], [k - nv for k in bad if k >= nv]
-
-    def _needs_confirm(self, s: TaskSpec, res: list[CallResult]) -> bool:
-        vis, hid = self._fails(s, res)
-        nv = len(s.visible_inputs)
-        decisive = [res[k] for k in vis] or [res[nv + k] for k in hid]
-        return bool(decisive) and all(r.status in UNSTABLE for r in decisive)
 
     def _judge(self, s: TaskSpec, c: CandidateSpec, res: list[CallResult]) -> None:
         if any(r.infra for r in res):
@@ -300,7 +333,7 @@ class SuiteBuilder:
         if c.kind != "mutation":
             c.label = "correct"
             if vis or hid:
-                c.dropped = "rewrite changed behaviour"
+                c.dropped = "rewrite changed behaviour (or hit a resource limit)"
             return
         if vis:
             c.dropped = "fails visible tests"
@@ -308,8 +341,12 @@ class SuiteBuilder:
         if not hid:
             c.dropped = "no hidden failure (equivalent or undetected)"
             return
+        decisive = [k for k in hid if res[nv + k].status in DETERMINISTIC]
+        if not decisive:
+            c.dropped = "only resource failures (timeout / memory / crash)"
+            return
         c.label = "buggy"
-        for k in hid[: self.config.witnesses]:
+        for k in decisive[: self.config.witnesses]:
             r = res[nv + k]
             c.witnesses.append({
                 "input": codec.dumps(list(s.hidden_inputs[k])),
@@ -337,8 +374,7 @@ def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config
         buggy = [c for c in group if c.label == "buggy"]
         correct = [c for c in group if c.label == "correct"]
         rng.shuffle(buggy)
-        # Prefer operator variety among a task's bugs.
-        buggy.sort(key=lambda c: sum(1 for d in buggy[: buggy.index(c)] if d.family == c.family))
+        buggy = _round_robin(buggy)  # prefer operator variety among a task's bugs
         ref = [c for c in correct if c.kind == "reference"]
         others = [c for c in correct if c.kind != "reference"]
         rng.shuffle(others)
@@ -356,11 +392,27 @@ def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config
     return out
 
 
-def leakage_auroc(train: list[tuple[str, str]], test: list[tuple[str, str]], seed: int = 0) -> float:
+def _round_robin(cands: list[CandidateSpec]) -> list[CandidateSpec]:
+    """Interleave candidates by operator family (first of each family, then second...)."""
+    groups: dict[str, list[CandidateSpec]] = defaultdict(list)
+    for c in cands:
+        groups[c.family].append(c)
+    out: list[CandidateSpec] = []
+    while any(groups.values()):
+        for fam in list(groups):
+            if groups[fam]:
+                out.append(groups[fam].pop(0))
+    return out
+
+
+def leakage_auroc(train: list[tuple[str, str]], test: list[tuple[str, str]], seed: int = 0) -> float | None:
     """AUROC on ``test`` of a bag-of-token-n-grams logistic regression trained on ``train``.
 
     Items are (code, label). Near 0.5 means surface features do not give the label away.
+    None when either split lacks one of the labels.
     """
+    if len({label for _, label in train}) < 2 or len({label for _, label in test}) < 2:
+        return None
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -379,7 +431,8 @@ def candidate_id(task_id: str, code: str) -> str:
 
 
 def kill_rates(cands: list[CandidateSpec]) -> dict[str, float]:
-    """Share of generated mutants that pass visible tests and that hidden (resp. original) tests detect."""
+    """Among generated mutants that pass the visible tests, the share the hidden tests detect,
+    and the share the source's original tests alone detect (what augmentation adds)."""
     muts = [c for c in cands if c.kind == "mutation" and c.dropped not in ("infra", "fails visible tests")]
     if not muts:
         return {"hidden_test_kill_rate": 0.0, "original_test_kill_rate": 0.0, "n_mutants": 0}
@@ -396,3 +449,104 @@ def family_counts(cands: list[CandidateSpec]) -> dict[str, int]:
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+SUBTLETY_BUCKETS = ((0.0, 0.05, "<5%"), (0.05, 0.2, "5-20%"), (0.2, 0.5, "20-50%"), (0.5, 1.01, ">=50%"))
+
+
+def subtlety_bucket(x: float) -> str:
+    for lo, hi, name in SUBTLETY_BUCKETS:
+        if lo <= x < hi:
+            return name
+    return ">=50%"
+
+
+def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict[str, Contract], out: Any,
+                config: BuildConfig | None = None, name: str = "oversightbench-v1", version: str = "1.0.0",
+                progress: Callable[[str, int, int], None] | None = None) -> Any:
+    """Run every step and write the suite to ``out``; returns the manifest."""
+    import platform
+    import statistics
+    from importlib import metadata
+    from pathlib import Path
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from tasks.suite import CandidateRecord, TaskRecord, write_suite
+
+    config = config or BuildConfig()
+    b = SuiteBuilder(sandbox, config, progress)
+    specs = b.prepare(sources, contracts)
+    b.hidden(specs)
+    b.gold_check(specs)
+    cands = b.candidates(specs)
+    b.label(specs, cands)
+    chosen = select_and_balance(specs, cands, config)
+    by_id = {s.task_id: s for s in specs}
+    task_records = [
+        TaskRecord(
+            task_id=s.task_id, split=s.split, source=s.source.source, license=s.source.license, prompt=s.source.prompt,
+            entry_point=s.source.entry_point, reference=s.reference, contract_note=s.contract.note,
+            unordered_output=s.contract.unordered, time_limit_s=s.time_limit_s,
+            visible_tests=codec.dumps([[list(a), e] for a, e in zip(s.visible_inputs, s.visible_outputs)]),
+            hidden_tests=codec.dumps([[list(a), e] for a, e in zip(s.hidden_inputs, s.hidden_outputs)]),
+            hidden_origin=s.hidden_origin, docstring_disagrees=s.docstring_disagrees, notes=s.notes,
+        )
+        for s in specs
+    ]
+    cand_records = [
+        CandidateRecord(
+            candidate_id=candidate_id(c.task_id, c.code), task_id=c.task_id, split=by_id[c.task_id].split, code=c.code,
+            label=c.label, origin=c.kind, rewrites=list(c.rewrites), operator=c.operator, family=c.family,
+            changed_lines=list(c.changed_lines), witnesses=json.dumps(c.witnesses, sort_keys=True),
+            subtlety=round(c.n_failed / c.n_hidden, 6) if c.label == "buggy" and c.n_hidden else 0.0,
+            n_failed=c.n_failed if c.label == "buggy" else 0, n_hidden=c.n_hidden,
+        )
+        for c in chosen
+    ]
+    train = [(c.code, c.label) for c in cand_records if c.split == "train"]
+    test = [(c.code, c.label) for c in cand_records if c.split == "test"]
+    hidden_sizes = sorted(len(s.hidden_inputs) for s in specs)
+    by_split = {sp: {"buggy": sum(1 for c in cand_records if c.split == sp and c.label == "buggy"),
+                     "correct": sum(1 for c in cand_records if c.split == sp and c.label == "correct")}
+                for sp in ("train", "dev", "test")}
+    kr = kill_rates(cands)
+    stats = {
+        "n_tasks": len(specs),
+        "n_candidates": len(cand_records),
+        "n_buggy": sum(1 for c in cand_records if c.label == "buggy"),
+        "n_correct": sum(1 for c in cand_records if c.label == "correct"),
+        "by_split": by_split,
+        "tasks_by_split": {sp: sum(1 for s in specs if s.split == sp) for sp in ("train", "dev", "test")},
+        "hidden_inputs_per_task": {"min": hidden_sizes[0], "median": statistics.median(hidden_sizes),
+                                   "max": hidden_sizes[-1], "mean": round(statistics.mean(hidden_sizes), 1)},
+        "leakage_auroc": _round(leakage_auroc(train, test, config.seed)),
+        "hidden_test_kill_rate": round(kr["hidden_test_kill_rate"], 4),
+        "original_test_kill_rate": round(kr["original_test_kill_rate"], 4),
+        "n_mutants_passing_visible": kr["n_mutants"],
+        "n_mutants_generated": sum(1 for c in cands if c.kind == "mutation"),
+        "families": dict(Counter(c.family for c in cand_records if c.label == "buggy").most_common()),
+        "n_families": len({c.family for c in cand_records if c.label == "buggy"}),
+        "subtlety_buckets": {name: sum(1 for c in cand_records if c.label == "buggy" and subtlety_bucket(c.subtlety) == name)
+                             for _, _, name in SUBTLETY_BUCKETS},
+        "dropped": dict(Counter(c.dropped for c in cands if c.dropped)),
+        "docstring_disagreements": sum(len(s.docstring_disagrees) for s in specs),
+        "tasks_without_visible": sum(1 for s in specs if not s.visible_inputs),
+        "contract_rejected_inputs": b.stats.get("contract_rejected_inputs", 0),
+        "reference_unstable_inputs": b.stats.get("reference_failed_inputs", 0),
+    }
+    info = sandbox.info()
+    try:
+        obench_version = metadata.version("oversightbench")
+    except metadata.PackageNotFoundError:
+        obench_version = "unknown"
+    build = {"config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
+             "image_tag": info.image_tag, "image_digest": info.image_digest, "sandbox": info.backend,
+             "obench_version": obench_version, "python": platform.python_version()}
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), keep_trailing_newline=True)
+    datasheet = env.get_template("datasheet.md.j2").render(name=name, version=version, stats=stats, build=build)
+    return write_suite(Path(out), task_records, cand_records, name, version, build, stats, datasheet)

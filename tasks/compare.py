@@ -20,8 +20,8 @@ def values_equal(a: Any, b: Any, *, rel_tol: float = REL_TOL, abs_tol: float = A
     if isinstance(a, bool) or isinstance(b, bool):
         return bool(a == b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else False
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if isinstance(a, int) and isinstance(b, int):
-            return a == b
+        if isinstance(a, int) or isinstance(b, int):
+            return a == b  # an integer answer must be exact (no tolerance)
         fa, fb = float(a), float(b)
         if math.isnan(fa) or math.isnan(fb):
             return math.isnan(fa) and math.isnan(fb)
@@ -59,12 +59,21 @@ def _multiset_equal(a: list[Any], b: list[Any], rel_tol: float, abs_tol: float) 
 
 
 def outcomes_differ(cand_status: str, cand_value: Any, cand_error: dict | None,
-                    ref_value: Any, *, unordered: bool = False) -> bool:
+                    ref_value: Any, *, unordered: bool = False,
+                    valid_output: Any = None, args: tuple[Any, ...] | None = None) -> bool:
     """Whether a candidate's call outcome differs from the reference's ``ok`` value.
 
     The reference is known to return normally on every hidden input, so any
-    candidate exception, timeout or crash is a difference.
+    candidate exception, timeout or crash is a difference. Where the task admits
+    several right answers, ``valid_output(args, value)`` decides instead.
     """
     if cand_status != "ok":
         return True
-    return not values_equal(cand_value, ref_value, unordered=unordered)
+    if values_equal(cand_value, ref_value, unordered=unordered):
+        return False
+    if valid_output is not None and args is not None:
+        try:
+            return not valid_output(args, cand_value)
+        except Exception:  # noqa: BLE001 - an output the checker cannot judge is wrong
+            return True
+    return True

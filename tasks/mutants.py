@@ -15,6 +15,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tasks.rewrites import normalise
+
 FAMILIES = (
     "comparison",
     "arithmetic",
@@ -66,8 +68,15 @@ def _int_const(node: ast.AST) -> bool:
 
 
 def _plus(node: ast.expr, k: int) -> ast.expr:
+    """``node + k`` with constants folded (``n - 1`` plus 1 is ``n``, not ``n - 1 + 1``)."""
     if _int_const(node):
         return ast.Constant(node.value + k)  # type: ignore[attr-defined]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and _int_const(node.right):
+        inner = node.right.value if isinstance(node.op, ast.Add) else -node.right.value  # type: ignore[attr-defined]
+        total = inner + k
+        if total == 0:
+            return copy.deepcopy(node.left)
+        return ast.BinOp(copy.deepcopy(node.left), ast.Add() if total > 0 else ast.Sub(), ast.Constant(abs(total)))
     return ast.BinOp(left=copy.deepcopy(node), op=ast.Add() if k > 0 else ast.Sub(), right=ast.Constant(abs(k)))
 
 
@@ -104,7 +113,7 @@ def _sites(node: ast.AST) -> Iterator[tuple[str, str, object]]:
             for new_int in sorted({v + 1, v - 1, 0 if v != 0 else 2}):
                 yield "constant", f"int_{'inc' if new_int == v + 1 else 'dec' if new_int == v - 1 else 'zero'}", ("const", new_int)
         elif type(v) is float:
-            yield "constant", "float_scale", ("const", v * 1.5 if v else 1.0)
+            yield "constant", "float_shift", ("const", v + 1.0 if abs(v) >= 1 else (v * 10 if v else 1.0))
         elif type(v) is str and len(v) <= 40:
             yield "constant", "str_empty" if v else "str_space", ("const", "" if v else " ")
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
@@ -159,7 +168,11 @@ def _apply(node: ast.AST, edit: tuple, parents: dict[ast.AST, ast.AST]) -> bool:
     elif kind == "drop_not":
         return _replace(node, node.operand, parents)  # type: ignore[attr-defined]
     elif kind == "negate_if":
-        node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)  # type: ignore[attr-defined]
+        test = node.test  # type: ignore[attr-defined]
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            node.test = test.operand  # type: ignore[attr-defined]
+        else:
+            node.test = ast.UnaryOp(op=ast.Not(), operand=test)  # type: ignore[attr-defined]
     elif kind == "drop_else":
         node.orelse = []  # type: ignore[attr-defined]
     elif kind == "const":
@@ -220,9 +233,8 @@ def _remove_stmt(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     for _field, value in ast.iter_fields(parent):
         if isinstance(value, list) and node in value:
             if len(value) == 1:
-                value[0] = ast.Pass()
-            else:
-                value.remove(node)
+                return False  # a lone `pass` would give the mutant away
+            value.remove(node)
             return True
     return False
 
@@ -266,7 +278,7 @@ def propose_mutants(code: str, entry_point: str, protected: set[str], rng: rando
             if not _apply(nodes[idx], edit, parents):  # type: ignore[arg-type]
                 continue
             ast.fix_missing_locations(t)
-            new = ast.unparse(t)
+            new = normalise(ast.unparse(t))
             compile(new, "<mutant>", "exec")
         except Exception:  # noqa: BLE001 - an edit that does not make a program is skipped
             continue

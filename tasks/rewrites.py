@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 
 REWRITE_FAMILIES = ("rename", "loop_to_comprehension", "comprehension_to_loop", "invert_if", "expand_augassign",
-                    "mirror_compare")
+                    "mirror_compare", "shift_bound", "explicit_range_start")
 _BUILTINS = set(dir(builtins))
 _NAME_POOL = ("val", "item", "acc", "res", "tmp", "cur", "elem", "cnt", "idx", "buf", "part", "total", "out", "seen",
               "key", "num", "word", "ch", "k", "j")
@@ -53,7 +53,11 @@ def _rename(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
                 stored.append(node.id)
         globals_used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         nested = {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n is not fn}
-        locals_ = [v for v in dict.fromkeys(stored) if v not in nested and not v.startswith("_")]
+        module_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        module_names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        module_names |= {a.asname or a.name.split(".")[0] for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                         for a in n.names}
+        locals_ = [v for v in dict.fromkeys(stored) if v not in nested and not v.startswith("_") and v not in module_names]
         if not locals_ or any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(fn)):
             continue
         pool = [p for p in _NAME_POOL if p not in globals_used and p not in params and p not in _BUILTINS]
@@ -100,6 +104,14 @@ def _loop_to_comprehension(tree: ast.Module, protected: set[str], rng: random.Ra
                     continue
                 if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(call.args[0])):
                     continue
+                if cond is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(cond)):
+                    continue
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(loop.iter)):
+                    continue
+                loop_vars = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+                loop_nodes = set(map(id, ast.walk(loop)))
+                if any(isinstance(n, ast.Name) and n.id in loop_vars and id(n) not in loop_nodes for n in ast.walk(fn)):
+                    continue
                 comp = ast.ListComp(elt=call.args[0], generators=[ast.comprehension(
                     target=loop.target, iter=loop.iter, ifs=[cond] if cond is not None else [], is_async=0)])
                 init.value = comp
@@ -125,6 +137,11 @@ def _comprehension_to_loop(tree: ast.Module, protected: set[str], rng: random.Ra
                 name = stmt.targets[0].id
                 if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
                     continue
+                # The loop variable leaks out of a for loop (not out of a comprehension).
+                targets = {n.id for n in ast.walk(stmt.value.generators[0].target) if isinstance(n, ast.Name)}
+                comp_nodes = set(map(id, ast.walk(stmt.value)))
+                if any(isinstance(n, ast.Name) and n.id in targets and id(n) not in comp_nodes for n in ast.walk(fn)):
+                    continue
                 append: ast.stmt = ast.Expr(ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()),
                                                      [stmt.value.elt], []))
                 for cond in reversed(gen.ifs):
@@ -148,16 +165,18 @@ def _invert_if(tree: ast.Module, protected: set[str], rng: random.Random) -> boo
 
 
 def _expand_augassign(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
-    """``x += e`` -> ``x = x + e`` for plain names."""
+    """``x += e`` -> ``x = x + e`` for names that only hold ints (lists would change: ``+=`` extends in place)."""
     done = False
     for fn in _functions(tree, protected):
+        ints = _int_names(fn)
         for parent in ast.walk(fn):
             for field in ("body", "orelse"):
                 body = getattr(parent, field, None)
                 if not isinstance(body, list):
                     continue
                 for i, stmt in enumerate(body):
-                    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and rng.random() < 0.7:
+                    if (isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name)
+                            and stmt.target.id in ints and rng.random() < 0.7):
                         body[i] = ast.Assign(targets=[ast.Name(stmt.target.id, ast.Store())],
                                              value=ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value))
                         done = True
@@ -182,6 +201,75 @@ def _mirror_compare(tree: ast.Module, protected: set[str], rng: random.Random) -
     return True
 
 
+def _int_valued(node: ast.AST, range_vars: set[str]) -> bool:
+    """Expressions that are ints whatever the input: ``len(...)``, int literals, ``range`` loop variables."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
+        return True
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return True
+    return isinstance(node, ast.Name) and node.id in range_vars
+
+
+def _int_names(fn: ast.FunctionDef) -> set[str]:
+    """Names that can only hold ints: ``range`` loop variables, and names only ever assigned
+    int literals or ``len(...)`` (augmented with int literals)."""
+    names = {n.target.id for n in ast.walk(fn) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+             and isinstance(n.iter, ast.Call) and isinstance(n.iter.func, ast.Name) and n.iter.func.id == "range"}
+    stores: dict[str, list[ast.AST]] = {}
+    handled: set[int] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            stores.setdefault(n.targets[0].id, []).append(n.value)
+            handled.add(id(n.targets[0]))
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            stores.setdefault(n.target.id, []).append(n.value if isinstance(n.op, (ast.Add, ast.Sub)) else n)
+            handled.add(id(n.target))
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in handled:
+            stores.setdefault(n.id, []).append(n)  # for-loop / unpacking targets: type unknown
+    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs + fn.args.posonlyargs}
+    for name, values in stores.items():
+        if name in params or name in names:
+            continue
+        if all(_int_valued(v, set()) for v in values if not isinstance(v, ast.Name) or v.id != name) and all(
+                not isinstance(v, ast.Name) for v in values):
+            names.add(name)
+    return names
+
+
+def _shift_bound(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``i < n`` -> ``i <= n - 1`` and ``i <= n`` -> ``i < n + 1`` where both sides are ints."""
+    done = False
+    for fn in _functions(tree, protected):
+        range_vars = _int_names(fn)
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Lt, ast.LtE))):
+                continue
+            left, right = node.left, node.comparators[0]
+            if not (_int_valued(left, range_vars) and _int_valued(right, range_vars)) or rng.random() < 0.5:
+                continue
+            if isinstance(node.ops[0], ast.Lt):
+                node.ops = [ast.LtE()]
+                node.comparators = [ast.BinOp(right, ast.Sub(), ast.Constant(1))]
+            else:
+                node.ops = [ast.Lt()]
+                node.comparators = [ast.BinOp(right, ast.Add(), ast.Constant(1))]
+            done = True
+    return done
+
+
+def _explicit_range_start(tree: ast.Module, protected: set[str], rng: random.Random) -> bool:
+    """``range(n)`` -> ``range(0, n)``."""
+    done = False
+    for fn in _functions(tree, protected):
+        for node in ast.walk(fn):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+                    and len(node.args) == 1 and not node.keywords and rng.random() < 0.7):
+                node.args = [ast.Constant(0), node.args[0]]
+                done = True
+    return done
+
+
 _REWRITERS: dict[str, Callable[[ast.Module, set[str], random.Random], bool]] = {
     "rename": _rename,
     "loop_to_comprehension": _loop_to_comprehension,
@@ -189,6 +277,8 @@ _REWRITERS: dict[str, Callable[[ast.Module, set[str], random.Random], bool]] = {
     "invert_if": _invert_if,
     "expand_augassign": _expand_augassign,
     "mirror_compare": _mirror_compare,
+    "shift_bound": _shift_bound,
+    "explicit_range_start": _explicit_range_start,
 }
 
 

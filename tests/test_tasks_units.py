@@ -121,3 +121,38 @@ def evens_squared(xs):
 
 def test_normalise_strips_docstrings_and_comments():
     assert normalise('def f():\n    """doc"""\n    # comment\n    return 1  # trailing\n') == "def f():\n    return 1"
+
+
+def test_integer_answers_are_exact():
+    assert not values_equal(100000001.0, 100000000)
+    assert not values_equal(100000000, 100000000.5)
+    assert values_equal(3, 3.0)
+
+
+def test_tasks_with_several_right_answers_use_their_checker():
+    from tasks.contracts.humaneval import CONTRACTS
+
+    check = CONTRACTS["HumanEval/32"].valid_output
+    xs = [-6, 11, -6, 1]  # roots 1, 2, 3: any of them is right
+    assert not outcomes_differ("ok", 2.0, None, 1.0, valid_output=check, args=(xs,))
+    assert not outcomes_differ("ok", 3.0000000001, None, 1.0, valid_output=check, args=(xs,))
+    assert outcomes_differ("ok", 1.5, None, 1.0, valid_output=check, args=(xs,))
+    assert outcomes_differ("ok", "1.0", None, 1.0, valid_output=check, args=(xs,))
+
+
+def test_negating_a_negated_condition_drops_the_not():
+    code = normalise("def f(x):\n    if not x:\n        return 1\n    return 2\n")
+    muts = propose_mutants(code, "f", set(), random.Random(0))
+    assert not any("not not" in m.code for m in muts)
+    assert any("if x:" in m.code for m in muts)
+
+
+def test_rewrites_refuse_unsafe_cases():
+    # Float bounds are not shifted; list accumulators are not expanded; leaking loop vars are kept.
+    code = normalise("def f(x, xs):\n    acc = []\n    acc += xs\n    if x < 1:\n        return acc\n    return []\n")
+    for seed in range(20):
+        new, applied = rewrite(code, set(), random.Random(seed), p=1.0)
+        assert "shift_bound" not in applied and "expand_augassign" not in applied
+    code = normalise("def f(xs, i):\n    ys = [i * 2 for i in xs]\n    return ys, i\n")
+    for seed in range(20):
+        assert "comprehension_to_loop" not in rewrite(code, set(), random.Random(seed), p=1.0)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bench.cli.harness_cmd import harness_app
+from bench.cli.tasks_cmd import tasks_app
 
 app = typer.Typer(
     name="obench",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(harness_app, name="harness")
+app.add_typer(tasks_app, name="tasks")
 
 
 def main() -> None:

@@ -25,12 +25,16 @@ class Contract:
             inputs are too structured for blind mutation to hit (``gen(rng)``).
         unordered: the docstring says the output's order does not matter.
         note: the docstring words the contract comes from.
+        valid_output: for tasks whose specification admits several answers,
+            ``valid_output(args, output) -> bool`` decides whether an output is
+            right; otherwise outputs must equal the reference's.
     """
 
     pre: Callable[..., bool]
     gen: Callable[[random.Random], tuple[Any, ...]] | None = None
     unordered: bool = False
     note: str = ""
+    valid_output: Callable[[tuple[Any, ...], Any], bool] | None = None
 
     def accepts(self, args: tuple[Any, ...] | list[Any]) -> bool:
         """``pre(*args)``, with any exception counted as a violation."""

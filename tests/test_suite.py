@@ -1,0 +1,135 @@
+"""The committed suite: its statistics, its labels (re-checked in the sandbox), loading, publishing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tasks.suite import DATA_DIR, DEFAULT_SUITE, SuiteError, load_hf, load_suite, publish
+
+SUITE = DATA_DIR / DEFAULT_SUITE
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return load_suite()
+
+
+def test_stats_meet_the_bar():
+    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "stats", "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    for key in ("version", "content_hash", "n_tasks", "n_candidates", "by_split", "hidden_inputs_per_task",
+                "leakage_auroc", "hidden_test_kill_rate", "original_test_kill_rate"):
+        assert key in doc
+    assert doc["n_tasks"] == 164 and doc["n_candidates"] >= 1000
+    for split in ("train", "dev", "test"):
+        b, c = doc["by_split"][split]["buggy"], doc["by_split"][split]["correct"]
+        assert 0.45 <= b / (b + c) <= 0.55
+    assert doc["hidden_inputs_per_task"]["median"] >= 100
+    assert doc["leakage_auroc"] <= 0.60
+    assert doc["hidden_test_kill_rate"] > doc["original_test_kill_rate"] + 0.05
+
+
+def test_records_are_consistent(suite):
+    ids = [c.candidate_id for c in suite.candidates]
+    assert len(ids) == len(set(ids))
+    assert len({c.code for c in suite.candidates}) == len(ids)  # deduplicated
+    for c in suite.candidates:
+        t = suite.tasks[c.task_id]
+        assert c.split == t.split  # splits are by task
+        if c.label == "buggy":
+            w = json.loads(c.witnesses)
+            assert w and c.n_failed >= 1 and 0 < c.subtlety <= 1 and c.family and c.changed_lines
+            # A buggy label rests on a wrong value or an exception, never on a resource limit.
+            assert all(x["status"] in ("ok", "error") for x in w)
+        else:
+            assert c.label == "correct" and c.n_failed == 0
+    splits_of_task = {}
+    for c in suite.candidates:
+        splits_of_task.setdefault(c.task_id, set()).add(c.split)
+    assert all(len(s) == 1 for s in splits_of_task.values())
+
+
+def test_every_seed_input_and_hidden_input_satisfies_the_contract(suite):
+    from tasks.contracts.humaneval import CONTRACTS
+
+    for t in suite.tasks.values():
+        contract = CONTRACTS[t.task_id]
+        assert all(contract.accepts(args) for args, _ in t.hidden()), t.task_id
+
+
+def test_tampering_is_detected(tmp_path):
+    copy = tmp_path / "suite"
+    shutil.copytree(SUITE, copy)
+    path = copy / "candidates" / "test.jsonl"
+    lines = path.read_text().splitlines()
+    row = json.loads(lines[0])
+    row["label"] = "correct" if row["label"] == "buggy" else "buggy"
+    lines[0] = json.dumps(row, sort_keys=True)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SuiteError, match="does not match the manifest"):
+        load_suite(copy)
+
+
+def test_loads_with_datasets_and_publishes_to_a_local_directory(tmp_path, suite):
+    import datasets
+
+    dd = load_hf()
+    assert set(dd) == {"train", "dev", "test"}
+    assert sum(len(dd[s]) for s in dd) == len(suite.candidates)
+    target = publish(None, str(tmp_path / "published"))
+    back = datasets.load_from_disk(f"{target}/candidates")
+    assert len(back["test"]) == len(suite.split("test"))
+    assert json.loads((tmp_path / "published" / "manifest.json").read_text())["content_hash"] == suite.manifest.content_hash
+
+
+@pytest.mark.docker
+def test_check_relabels_the_whole_suite_by_execution(docker_sandbox, suite, tmp_path):
+    """Every reference and correct candidate is `correct`, every buggy one `buggy`, in the sandbox."""
+    from harness.jobs import Limits
+    from harness.sandbox import create_sandbox
+    from tasks.check import CheckItem, label_items
+
+    items = [CheckItem(n, c.task_id, c.code) for n, c in enumerate(suite.candidates, 1)]
+    items += [CheckItem(len(items) + n, t.task_id, t.reference) for n, t in enumerate(suite.tasks.values(), 1)]
+    sb = create_sandbox("docker", limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
+    try:
+        rows = label_items(sb, suite, items)
+    finally:
+        sb.close()
+    expected = [c.label for c in suite.candidates] + ["correct"] * len(suite.tasks)
+    wrong = [(it.task_id, want, got["label"]) for it, want, got in zip(items, expected, rows) if got["label"] != want]
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.docker
+def test_check_cli_reports_bad_lines_and_labels_the_rest(tmp_path, suite):
+    buggy = next(c for c in suite.candidates if c.label == "buggy")
+    t = suite.tasks[buggy.task_id]
+    lines = [json.dumps({"task_id": t.task_id, "code": t.reference}), "{oops", json.dumps({"task_id": "Nope/1", "code": "x"}),
+             json.dumps({"task_id": t.task_id}), json.dumps({"task_id": t.task_id, "code": "def ("}),
+             json.dumps({"task_id": buggy.task_id, "code": buggy.code})]
+    f = tmp_path / "c.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "check", "--candidates", str(f), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["label"] for x in rows] == ["correct", "invalid", "invalid", "invalid", "invalid", "buggy"]
+    assert "line 2: not valid JSON" in rows[1]["error"]
+    assert "unknown task_id 'Nope/1'" in rows[2]["error"]
+    assert "code" in rows[3]["error"] and "does not parse" in rows[4]["error"]
+    assert rows[5]["witnesses"] and rows[5]["n_failed"] >= 1
+
+
+def test_show_prints_the_task():
+    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "show", "HumanEval/0"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "has_close_elements" in r.stdout and "hidden tests:" in r.stdout and "contract:" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "show", "HumanEval/999"], capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown task" in r.stderr
