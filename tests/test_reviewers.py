@@ -1,0 +1,43 @@
+"""Reviewer specs and the no-model baselines, scored on the committed suite's test split."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.reviewers import ReviewRequest, UnknownReviewer, create_reviewer
+from bench.scoring import Item, score
+from tasks.suite import load_suite
+
+
+def _requests():
+    suite = load_suite()
+    items = suite.split("test")
+    reqs = [ReviewRequest(c.candidate_id, c.task_id, suite.tasks[c.task_id].prompt, suite.tasks[c.task_id].entry_point,
+                          c.code) for c in items]
+    return items, reqs
+
+
+def test_unknown_spec_lists_known_forms():
+    with pytest.raises(UnknownReviewer) as info:
+        create_reviewer("gpt-9000")
+    assert "random[:SEED]" in str(info.value) and "always-buggy" in str(info.value)
+    with pytest.raises(UnknownReviewer, match="integer"):
+        create_reviewer("random:abc")
+
+
+def test_random_is_seeded_and_near_chance():
+    items, reqs = _requests()
+    a = create_reviewer("random:3").review(reqs)
+    assert a == create_reviewer("random:3").review(reqs)
+    assert a != create_reviewer("random:4").review(reqs)
+    scored = score([Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy) for c, r in zip(items, a)], n_boot=300)
+    lo, hi = scored["auroc"].ci
+    assert lo < 0.5 < hi
+
+
+def test_always_buggy_catches_everything_and_alarms_on_everything():
+    items, reqs = _requests()
+    reviews = create_reviewer("always-buggy").review(reqs)
+    m = score([Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy) for c, r in zip(items, reviews)], n_boot=50)
+    assert m["balanced_accuracy"].value == 0.5 and m["false_alarm_rate"].value == 1.0
+    assert sum(r.verdict == "buggy" for r in reviews) == len(reviews)
