@@ -5,6 +5,8 @@ Reviewers are created from a spec string. Built-in baselines need no model:
 - ``random[:SEED]``: p_buggy uniform in [0, 1] from a seeded generator keyed by the
   candidate, verdict by p_buggy >= 0.5 (an AUROC near 0.5 is its job).
 - ``always-buggy``: flags everything with p_buggy = 1.
+- ``lint``: static AST heuristics (suspicious bounds, unreachable code, unused
+  names, shadowed builtins...) turned into p_buggy; sees only the code.
 
 Model-backed specs (``hf:<id-or-path>``, ``openai:<model>``) and the ``lint`` and
 ``oracle`` baselines register here as they are added; an unknown spec fails with
@@ -124,3 +126,71 @@ def _always(spec: str) -> Reviewer:
     if spec != "always-buggy":
         raise UnknownReviewer(f"always-buggy takes no argument, got {spec!r}")
     return AlwaysBuggyReviewer()
+
+
+_SUSPICIOUS_BUILTINS = {"list", "dict", "str", "int", "len", "sum", "max", "min", "sorted", "set", "range", "map", "filter"}
+
+
+def lint_findings(code: str) -> list[tuple[int, str]]:
+    """(line, message) findings of a small static checker; no execution."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [(exc.lineno or 1, f"syntax error: {exc.msg}")]
+    out: list[tuple[int, str]] = []
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        stored = {n.id: n.lineno for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for name, line in stored.items():
+            if name not in loaded and not name.startswith("_"):
+                out.append((line, f"{name!r} is assigned but never used"))
+            if name in _SUSPICIOUS_BUILTINS:
+                out.append((line, f"{name!r} shadows a builtin"))
+        for body_owner in ast.walk(fn):
+            body = getattr(body_owner, "body", None)
+            if isinstance(body, list):
+                for i, stmt in enumerate(body[:-1]):
+                    if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+                        out.append((body[i + 1].lineno, "unreachable code"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and node.args:
+            last = node.args[-1] if len(node.args) <= 2 else node.args[1]
+            if isinstance(last, ast.BinOp) and isinstance(last.right, ast.Constant) and last.right.value in (1, 2):
+                out.append((node.lineno, "range bound adjusted by a constant (possible off-by-one)"))
+        if isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(right, ast.Constant) and right.value is None:
+                    out.append((node.lineno, "comparison to None with == / !="))
+                if isinstance(right, ast.BinOp) and isinstance(right.right, ast.Constant) and right.right.value == 1:
+                    out.append((node.lineno, "comparison bound adjusted by 1 (possible off-by-one)"))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.BinOp) and isinstance(node.slice.right, ast.Constant):
+            out.append((node.lineno, "index adjusted by a constant"))
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Constant):
+            out.append((node.lineno, "constant condition"))
+    return sorted(set(out))
+
+
+@dataclass(frozen=True)
+class LintReviewer:
+    """Static heuristics: p_buggy grows with the number of findings (1 - 0.8^n, scaled)."""
+
+    spec: str = "lint"
+
+    def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
+        out = []
+        for r in requests:
+            findings = lint_findings(r.code)
+            p = round(0.1 + 0.8 * (1 - 0.7 ** len(findings)), 4)
+            out.append(Review(verdict="buggy" if p >= 0.5 else "correct", p_buggy=p,
+                              lines=tuple(sorted({line for line, _ in findings})),
+                              explanation="; ".join(f"line {line}: {msg}" for line, msg in findings)[:2000] or "no findings"))
+        return out
+
+
+@register_reviewer("lint", "lint")
+def _lint(spec: str) -> Reviewer:
+    if spec != "lint":
+        raise UnknownReviewer(f"lint takes no argument, got {spec!r}")
+    return LintReviewer()

@@ -41,3 +41,18 @@ def test_always_buggy_catches_everything_and_alarms_on_everything():
     m = score([Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy) for c, r in zip(items, reviews)], n_boot=50)
     assert m["balanced_accuracy"].value == 0.5 and m["false_alarm_rate"].value == 1.0
     assert sum(r.verdict == "buggy" for r in reviews) == len(reviews)
+
+
+def test_lint_finds_planted_problems_and_scores_the_suite():
+    from bench.reviewers import lint_findings
+
+    code = "def f(xs):\n    list = []\n    for i in range(len(xs) - 1):\n        if xs[i] == None:\n            return 1\n            x = 2\n    return 0\n"
+    msgs = " ".join(m for _, m in lint_findings(code))
+    for needle in ("shadows a builtin", "off-by-one", "comparison to None", "unreachable code", "never used"):
+        assert needle in msgs
+    assert lint_findings("def f(:\n") and "syntax error" in lint_findings("def f(:\n")[0][1]
+    items, reqs = _requests()
+    reviews = create_reviewer("lint").review(reqs)
+    assert all(0 <= r.p_buggy <= 1 for r in reviews) and len({r.p_buggy for r in reviews}) > 1
+    m = score([Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy) for c, r in zip(items, reviews)], n_boot=100)
+    assert m["auroc"].value is not None
