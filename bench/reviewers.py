@@ -194,3 +194,34 @@ def _lint(spec: str) -> Reviewer:
     if spec != "lint":
         raise UnknownReviewer(f"lint takes no argument, got {spec!r}")
     return LintReviewer()
+
+
+class OracleReviewer:
+    """Runs the hidden tests: the ceiling and a sanity check of the pipeline.
+
+    It reads what no real reviewer may see, so it is never a leaderboard entry.
+    Created with the suite and a sandbox (not from a bare spec string).
+    """
+
+    spec = "oracle"
+
+    def __init__(self, suite: object, sandbox: object) -> None:
+        self.suite = suite
+        self.sandbox = sandbox
+
+    def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
+        from tasks.check import CheckItem, label_items
+
+        items = [CheckItem(n, r.task_id, r.code) for n, r in enumerate(requests, 1)]
+        rows = label_items(self.sandbox, self.suite, items)  # type: ignore[arg-type]
+        out = []
+        for row in rows:
+            buggy = row["label"] == "buggy"
+            witness = None
+            if buggy and row["witnesses"]:
+                from harness import codec
+
+                witness = repr(tuple(codec.decode(row["witnesses"][0]["input"])))
+            out.append(Review(verdict="buggy" if buggy else "correct", p_buggy=1.0 if buggy else 0.0,
+                              witness=witness, explanation="oracle: hidden tests"))
+        return out

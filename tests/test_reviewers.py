@@ -56,3 +56,23 @@ def test_lint_finds_planted_problems_and_scores_the_suite():
     assert all(0 <= r.p_buggy <= 1 for r in reviews) and len({r.p_buggy for r in reviews}) > 1
     m = score([Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy) for c, r in zip(items, reviews)], n_boot=100)
     assert m["auroc"].value is not None
+
+
+@pytest.mark.docker
+def test_oracle_is_the_ceiling(make_docker_sandbox):
+    from bench.reviewers import OracleReviewer
+    from bench.verify import verify_witnesses
+    from harness.jobs import Limits
+
+    suite = load_suite()
+    items = suite.split("test")
+    reqs = [ReviewRequest(c.candidate_id, c.task_id, suite.tasks[c.task_id].prompt, suite.tasks[c.task_id].entry_point,
+                          c.code) for c in items]
+    sb = make_docker_sandbox(limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
+    reviews = OracleReviewer(suite, sb).review(reqs)
+    checks = verify_witnesses(sb, suite, [(c.task_id, c.code, r.witness) for c, r in zip(items, reviews)])
+    scored = [Item(c.task_id, c.label == "buggy", r.verdict, r.p_buggy, witness_given=r.witness is not None,
+                   witness_differs=w.verified) for c, r, w in zip(items, reviews, checks)]
+    m = score(scored, n_boot=50)
+    assert m["catch@5%fpr"].value == 1.0 and m["false_alarm_rate"].value == 0.0
+    assert m["verified_catch_rate"].value == 1.0 and m["hallucinated_witness_rate"].value == 0.0
