@@ -845,11 +845,6 @@ def _validated(msg: dict, i: int) -> dict | None:
     return {"status": status, "value": None, "error": _clean_error(msg.get("error")), "duration_s": duration}
 
 
-def _mkpipe() -> tuple[int, int]:
-    r, w = os.pipe()
-    return r, w
-
-
 def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     limits = job.get("limits", {})
     timeout = float(limits.get("timeout_s", 5.0))
@@ -869,10 +864,10 @@ def run_calls(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
                 i += 1
             break
         uid = iso.next_uid()
-        res_r, res_w = _mkpipe()
-        out_r, out_w = _mkpipe()
-        err_r, err_w = _mkpipe()
-        go_r, go_w = _mkpipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        go_r, go_w = os.pipe()
         oom_before = iso.oom_kills()
         payload = {"code": job["code"], "entry_point": job["entry_point"], "inputs": job["inputs"]}
         try:
@@ -996,11 +991,11 @@ def run_check(iso: Isolation, zygote: Zygote, job: dict, out_fd: int) -> None:
     timeout = float(limits.get("timeout_s", 5.0))
     cap = int(limits.get("output_bytes", 65536))
     uid_c, uid_t = iso.next_uid(), iso.next_uid()
-    call_r, call_w = _mkpipe()
-    rep_r, rep_w = _mkpipe()
-    res_r, res_w = _mkpipe()
-    outc_r, outc_w = _mkpipe()
-    outt_r, outt_w = _mkpipe()
+    call_r, call_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    res_r, res_w = os.pipe()
+    outc_r, outc_w = os.pipe()
+    outt_r, outt_w = os.pipe()
     oom_before = iso.oom_kills()
     t0 = time.monotonic()
     # The candidate's process comes from the zygote, whose memory never held a test.

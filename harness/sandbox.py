@@ -371,11 +371,3 @@ class PooledSandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

@@ -291,7 +291,6 @@ def grow_hidden(
         state[tid] = {"rng": rng, "alphabet": _alphabet(seeds), "atoms": _atoms(seeds), "corpus": list(seeds),
                       "outputs": set(), "pending_source": [tuple(s) for s in source_inputs],
                       "visible_keys": {input_key(tuple(v)) for v in visible}}
-    by_id = {t[0]: t for t in tasks}
     for rnd in range(config.rounds + 1):
         jobs, owners, batches = [], [], []
         for tid, ref, entry, contract, _src, _vis in tasks:
@@ -310,8 +309,7 @@ def grow_hidden(
             _absorb(pools[tid], state[tid], batch, results, source=(rnd == 0))
         if progress:
             progress(rnd)
-    for tid, pool in pools.items():
-        _ = by_id[tid]
+    for pool in pools.values():
         if len(pool.inputs) > config.target:
             n_src = sum(1 for o in pool.origin if o == "source")
             keep = max(config.target, n_src)

@@ -443,10 +443,6 @@ def kill_rates(cands: list[CandidateSpec]) -> dict[str, float]:
     }
 
 
-def family_counts(cands: list[CandidateSpec]) -> dict[str, int]:
-    return dict(sorted(Counter(c.family for c in cands if c.label == "buggy").items()))
-
-
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
