@@ -15,7 +15,7 @@ from typing import Any, Literal
 from bench.review import parse_witness
 from harness.jobs import CallJob, Limits
 from harness.sandbox import Sandbox
-from tasks.compare import outcomes_differ
+from tasks.compare import failing_indices
 from tasks.suite import Suite
 
 WitnessStatus = Literal["verified", "no_difference", "invalid_input", "unparseable", "reference_failed", "none"]
@@ -68,9 +68,8 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
             out[i] = WitnessCheck("reference_failed", "sandbox infrastructure failure")
         elif ref.status != "ok":
             out[i] = WitnessCheck("reference_failed", f"the reference does not return normally ({ref.status})")
-        elif outcomes_differ(cand.status, cand.decoded if cand.status == "ok" else None, cand.error, ref.decoded,
-                             unordered=task.unordered_output,
-                             valid_output=contract.valid_output if contract else None, args=args):
+        elif failing_indices([cand], [(args, ref.decoded)], unordered=task.unordered_output,
+                             valid_output=contract.valid_output if contract else None):
             shown = repr(cand.decoded) if cand.status == "ok" else f"{cand.status}: {(cand.error or {}).get('type')}"
             out[i] = WitnessCheck("verified", f"expected {ref.decoded!r}, got {shown}"[:300])
         else:

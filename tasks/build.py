@@ -31,7 +31,7 @@ from harness import codec
 from harness.jobs import CallJob, CallResult, Limits, calibrated_timeout
 from harness.sandbox import Sandbox
 from tasks.augment import AugmentConfig, grow_hidden
-from tasks.compare import outcomes_differ
+from tasks.compare import failing_indices, outcomes_differ
 from tasks.contracts import Contract
 from tasks.mutants import propose_mutants
 from tasks.rewrites import normalise, rewrite
@@ -181,9 +181,8 @@ class SuiteBuilder:
     @staticmethod
     def _bad(s: TaskSpec, res: list[CallResult], inputs: list[tuple[Any, ...]], expected: list[Any]) -> list[int]:
         """Indices where the outcome differs from the reference (or is not a valid answer)."""
-        return [k for k, (r, e, a) in enumerate(zip(res, expected, inputs))
-                if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e,
-                                   unordered=s.contract.unordered, valid_output=s.contract.valid_output, args=a)]
+        return failing_indices(res, list(zip(inputs, expected)), unordered=s.contract.unordered,
+                               valid_output=s.contract.valid_output)
 
     # -------------------------------------------------------------- steps
     def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract]) -> list[TaskSpec]:

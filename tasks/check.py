@@ -11,7 +11,7 @@ from typing import Any
 from harness import codec
 from harness.jobs import UNSTABLE, CallJob, CallResult, Limits
 from harness.sandbox import Sandbox
-from tasks.compare import outcomes_differ
+from tasks.compare import failing_indices
 from tasks.suite import Suite, TaskRecord
 
 MAX_WITNESSES = 3
@@ -72,10 +72,7 @@ def _tests(task: TaskRecord) -> list[tuple[tuple[Any, ...], Any]]:
 
 
 def _differs(task: TaskRecord, results: list[CallResult], tests: list[tuple[tuple[Any, ...], Any]]) -> list[int]:
-    check = _valid_output(task.task_id)
-    return [k for k, (r, (a, e)) in enumerate(zip(results, tests))
-            if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, e,
-                               unordered=task.unordered_output, valid_output=check, args=a)]
+    return failing_indices(results, tests, unordered=task.unordered_output, valid_output=_valid_output(task.task_id))
 
 
 def label_items(sandbox: Sandbox, suite: Suite, items: list[CheckItem]) -> list[dict[str, Any]]:

@@ -9,7 +9,10 @@ leaves the order free.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
+
+from harness.jobs import CallResult
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
@@ -77,3 +80,11 @@ def outcomes_differ(cand_status: str, cand_value: Any, cand_error: dict | None,
         except Exception:  # noqa: BLE001 - an output the checker cannot judge is wrong
             return True
     return True
+
+
+def failing_indices(results: Sequence[CallResult], tests: Sequence[tuple[tuple[Any, ...], Any]], *,
+                    unordered: bool = False, valid_output: Any = None) -> list[int]:
+    """Indices of call results that differ from the expected output of their (args, expected) test."""
+    return [k for k, (r, (args, expected)) in enumerate(zip(results, tests))
+            if outcomes_differ(r.status, r.decoded if r.status == "ok" else None, r.error, expected,
+                               unordered=unordered, valid_output=valid_output, args=args)]
