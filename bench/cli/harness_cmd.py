@@ -8,23 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from bench.cli.common import err, fail, out
 from harness import codec
 from harness.jobs import CallJob, Limits
 from harness.sandbox import SandboxError, create_sandbox, sandbox_names
 
 harness_app = typer.Typer(help="The execution harness: check it, build its image, run code in it.", no_args_is_help=True)
-err = Console(stderr=True)
-out = Console()
 
 SandboxOpt = Annotated[str, typer.Option("--sandbox", help="Backend: docker (isolated) or local (NOT isolation).")]
-
-
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _open(name: str, limits: Limits, workers: int | None = None) -> Any:

@@ -7,24 +7,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.cli.common import err, fail, out
 from harness.jobs import Limits
 from harness.sandbox import SandboxError, create_sandbox
 from tasks.suite import DATA_DIR, DEFAULT_SUITE, SuiteError, load_suite
 
 tasks_app = typer.Typer(help="The task suite: build it, inspect it, label your own code against it.", no_args_is_help=True)
-err = Console(stderr=True)
-out = Console()
 SuiteOpt = Annotated[Path, typer.Option("--suite", help="Suite directory.")]
 DEFAULT_PATH = DATA_DIR / DEFAULT_SUITE
-
-
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _suite(path: Path) -> Any:
