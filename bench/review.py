@@ -35,10 +35,18 @@ class Review(BaseModel):
     witness: str | None = None
     raw: str = ""
     parse_error: str | None = None
+    error: str | None = Field(default=None, description="why the model gave no reply (request failed after retries)")
+    input_tokens: int = 0
+    output_tokens: int = 0
 
     @classmethod
     def abstain(cls, raw: str, why: str) -> Review:
         return cls(verdict="abstain", p_buggy=0.5, raw=raw, parse_error=why)
+
+    @classmethod
+    def failed(cls, error: str) -> Review:
+        """No reply at all: an abstain that a resumed run will ask again."""
+        return cls(verdict="abstain", p_buggy=0.5, parse_error="no reply", error=error)
 
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)

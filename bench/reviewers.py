@@ -1,27 +1,33 @@
 """Reviewers: anything that turns (task prompt, candidate) into a :class:`Review`.
 
-Reviewers are created from a spec string. Built-in baselines need no model:
+Reviewers are created from a spec string:
 
+- ``hf:<hub-id-or-local-path>``, ``openai:<model>``: a model (see :mod:`bench.models`)
+  asked with a versioned prompt template (see :mod:`bench.prompts`); its reply is
+  parsed tolerantly, and a reply that cannot be parsed is an ``abstain``.
 - ``random[:SEED]``: p_buggy uniform in [0, 1] from a seeded generator keyed by the
   candidate, verdict by p_buggy >= 0.5 (an AUROC near 0.5 is its job).
 - ``always-buggy``: flags everything with p_buggy = 1.
 - ``lint``: static AST heuristics (suspicious bounds, unreachable code, unused
   names, shadowed builtins...) turned into p_buggy; sees only the code.
+- ``oracle``: runs the hidden tests (the ceiling and a pipeline check; never a
+  leaderboard entry).
 
-Model-backed specs (``hf:<id-or-path>``, ``openai:<model>``) and the ``lint`` and
-``oracle`` baselines register here as they are added; an unknown spec fails with
-the list of known forms.
+An unknown spec fails with the list of known forms.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
-from bench.review import Review
+from bench.models import GenerateConfig, Model, ModelOptions, UnknownModel, create_model, is_model_spec, model_forms
+from bench.prompts import DEFAULT_REVIEW_PROMPT, PromptTemplate, UnknownPrompt, load_prompt
+from bench.review import Review, parse_review
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class ReviewRequest:
     entry_point: str
     code: str
 
+    def content_hash(self) -> str:
+        """Hash of everything the reviewer is shown (and the id seeded baselines key on)."""
+        blob = json.dumps([self.candidate_id, self.task_id, self.prompt, self.entry_point, self.code])
+        return hashlib.sha256(blob.encode()).hexdigest()
+
 
 @runtime_checkable
 class Reviewer(Protocol):
@@ -47,10 +58,33 @@ class Reviewer(Protocol):
         """The spec string that created this reviewer (recorded in run manifests)."""
         ...
 
+    def describe(self) -> dict[str, Any]:
+        """Everything that determines its reviews (model identity, prompt hash, decoding), for manifests and keys."""
+        ...
+
     def review(self, requests: Sequence[ReviewRequest]) -> list[Review]: ...
 
 
-ReviewerFactory = Callable[[str], Reviewer]
+@dataclass(frozen=True)
+class ReviewerContext:
+    """What a reviewer factory may use besides the spec.
+
+    Attributes:
+        suite: the suite under evaluation (only the ``oracle`` reads it).
+        sandbox: where the ``oracle`` executes hidden tests.
+        model_options: how to reach a model (concurrency, base URL, device...).
+        generate: decoding settings.
+        prompt: prompt template name or path.
+    """
+
+    suite: Any = None
+    sandbox: Any = None
+    model_options: ModelOptions = field(default_factory=ModelOptions)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    prompt: str = DEFAULT_REVIEW_PROMPT
+
+
+ReviewerFactory = Callable[[str, ReviewerContext], Reviewer]
 _FACTORIES: dict[str, tuple[ReviewerFactory, str]] = {}
 
 
@@ -65,23 +99,78 @@ def register_reviewer(prefix: str, form: str) -> Callable[[ReviewerFactory], Rev
 
 
 def known_forms() -> list[str]:
-    return [form for _, form in _FACTORIES.values()]
+    """Every reviewer spec form: model backends first, then the built-in baselines."""
+    return [*model_forms(), *(form for _, form in _FACTORIES.values())]
 
 
 class UnknownReviewer(ValueError):
-    """A reviewer spec no factory understands."""
+    """A reviewer spec no factory understands, or one that cannot be created."""
 
 
-def create_reviewer(spec: str) -> Reviewer:
+def create_reviewer(spec: str, context: ReviewerContext | None = None) -> Reviewer:
     """The reviewer for ``spec``.
 
     Raises:
-        UnknownReviewer: listing every known spec form.
+        UnknownReviewer: listing every known spec form, or saying why it cannot be created.
     """
+    ctx = context or ReviewerContext()
     prefix = spec.split(":", 1)[0]
-    if prefix not in _FACTORIES:
-        raise UnknownReviewer(f"unknown reviewer {spec!r}; known forms: {', '.join(known_forms())}")
-    return _FACTORIES[prefix][0](spec)
+    if prefix in _FACTORIES:
+        return _FACTORIES[prefix][0](spec, ctx)
+    if is_model_spec(spec):
+        try:
+            return ModelReviewer(create_model(spec, ctx.model_options), load_prompt(ctx.prompt), ctx.generate)
+        except (UnknownModel, UnknownPrompt) as exc:
+            raise UnknownReviewer(str(exc)) from exc
+    raise UnknownReviewer(f"unknown reviewer {spec!r}; known forms: {', '.join(known_forms())}")
+
+
+def stream_reviews(reviewer: Reviewer, requests: Sequence[ReviewRequest], chunk: int = 64) -> Iterator[tuple[int, Review]]:
+    """``(index, review)`` for every request, as soon as each is ready.
+
+    Reviewers with a ``stream`` method (model-backed ones) yield in completion order;
+    others are asked in chunks.
+    """
+    stream = getattr(reviewer, "stream", None)
+    if callable(stream):
+        yield from stream(requests)
+        return
+    for start in range(0, len(requests), chunk):
+        batch = requests[start : start + chunk]
+        yield from ((start + k, r) for k, r in enumerate(reviewer.review(batch)))
+
+
+class ModelReviewer:
+    """A model asked with a prompt template; replies parsed tolerantly into reviews."""
+
+    def __init__(self, model: Model, prompt: PromptTemplate, generate: GenerateConfig) -> None:
+        self.model = model
+        self.prompt = prompt
+        self.generate = generate
+
+    @property
+    def spec(self) -> str:
+        return self.model.spec
+
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "model": self.model.describe(), "prompt": {"name": self.prompt.name,
+                "sha256": self.prompt.sha256}, "decoding": self.generate.to_json()}
+
+    def messages(self, request: ReviewRequest) -> list[dict[str, str]]:
+        """The chat messages the model is shown for ``request``."""
+        return self.prompt.messages(request.prompt, request.entry_point, request.code)
+
+    def stream(self, requests: Sequence[ReviewRequest]) -> Iterator[tuple[int, Review]]:
+        prompts = [self.messages(r) for r in requests]
+        for i, gen in self.model.generate(prompts, self.generate):
+            review = Review.failed(gen.error) if gen.error is not None else parse_review(gen.text)
+            yield i, review.model_copy(update={"input_tokens": gen.input_tokens, "output_tokens": gen.output_tokens})
+
+    def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
+        out: list[Review | None] = [None] * len(requests)
+        for i, r in self.stream(requests):
+            out[i] = r
+        return [r if r is not None else Review.failed("no reply yielded") for r in out]
 
 
 def _seed_for(seed: int, candidate_id: str) -> int:
@@ -94,6 +183,9 @@ class RandomReviewer:
 
     spec: str
     seed: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "baseline": "random", "seed": self.seed}
 
     def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
         out = []
@@ -109,12 +201,15 @@ class AlwaysBuggyReviewer:
 
     spec: str = "always-buggy"
 
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "baseline": "always-buggy"}
+
     def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
         return [Review(verdict="buggy", p_buggy=1.0, explanation="always-buggy baseline") for _ in requests]
 
 
 @register_reviewer("random", "random[:SEED]")
-def _random(spec: str) -> Reviewer:
+def _random(spec: str, ctx: ReviewerContext) -> Reviewer:
     _, _, seed = spec.partition(":")
     if seed and not seed.lstrip("-").isdigit():
         raise UnknownReviewer(f"random reviewer seed must be an integer, got {seed!r} (e.g. random:7)")
@@ -122,7 +217,7 @@ def _random(spec: str) -> Reviewer:
 
 
 @register_reviewer("always-buggy", "always-buggy")
-def _always(spec: str) -> Reviewer:
+def _always(spec: str, ctx: ReviewerContext) -> Reviewer:
     if spec != "always-buggy":
         raise UnknownReviewer(f"always-buggy takes no argument, got {spec!r}")
     return AlwaysBuggyReviewer()
@@ -178,6 +273,9 @@ class LintReviewer:
 
     spec: str = "lint"
 
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "baseline": "lint", "version": 1}
+
     def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
         out = []
         for r in requests:
@@ -190,7 +288,7 @@ class LintReviewer:
 
 
 @register_reviewer("lint", "lint")
-def _lint(spec: str) -> Reviewer:
+def _lint(spec: str, ctx: ReviewerContext) -> Reviewer:
     if spec != "lint":
         raise UnknownReviewer(f"lint takes no argument, got {spec!r}")
     return LintReviewer()
@@ -209,6 +307,9 @@ class OracleReviewer:
         self.suite = suite
         self.sandbox = sandbox
 
+    def describe(self) -> dict[str, Any]:
+        return {"spec": self.spec, "baseline": "oracle", "version": 1}
+
     def review(self, requests: Sequence[ReviewRequest]) -> list[Review]:
         from tasks.check import CheckItem, label_items
 
@@ -225,3 +326,12 @@ class OracleReviewer:
             out.append(Review(verdict="buggy" if buggy else "correct", p_buggy=1.0 if buggy else 0.0,
                               witness=witness, explanation="oracle: hidden tests"))
         return out
+
+
+@register_reviewer("oracle", "oracle")
+def _oracle(spec: str, ctx: ReviewerContext) -> Reviewer:
+    if spec != "oracle":
+        raise UnknownReviewer(f"oracle takes no argument, got {spec!r}")
+    if ctx.suite is None or ctx.sandbox is None:
+        raise UnknownReviewer("the oracle runs hidden tests: it needs the suite and a sandbox (use it through `obench eval`)")
+    return OracleReviewer(ctx.suite, ctx.sandbox)

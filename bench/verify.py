@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bench.review import parse_witness
-from harness.jobs import CallJob, Limits
+from harness.jobs import UNSTABLE, CallJob, Limits
 from harness.sandbox import Sandbox
 from tasks.compare import failing_indices
 from tasks.suite import Suite
 
-WitnessStatus = Literal["verified", "no_difference", "invalid_input", "unparseable", "reference_failed", "none"]
+WitnessStatus = Literal["verified", "no_difference", "invalid_input", "unparseable", "reference_failed", "infra", "none"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,21 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
         jobs.append(CallJob.create(task.reference, task.entry_point, [args], limits=limits))
         jobs.append(CallJob.create(items[i][1], task.entry_point, [args], limits=limits))
     results = sandbox.run_calls(jobs) if jobs else []
+    # Infrastructure failures, and candidate timeouts/crashes that could come from contention,
+    # are run again alone in a fresh sandbox before they count.
+    again = [k for k in range(0, len(jobs), 2)
+             if results[k][0].infra or results[k + 1][0].infra
+             or (results[k][0].status == "ok" and results[k + 1][0].status in UNSTABLE)]
+    if again:
+        redo = sandbox.run_calls([j for k in again for j in (jobs[k], jobs[k + 1])], fresh=True)
+        for n, k in enumerate(again):
+            results[k], results[k + 1] = redo[2 * n], redo[2 * n + 1]
     for n, (i, args) in enumerate(pending):
         ref, cand = results[2 * n][0], results[2 * n + 1][0]
         task = suite.tasks[items[i][0]]
         contract = CONTRACTS.get(task.task_id)
         if ref.infra or cand.infra:
-            out[i] = WitnessCheck("reference_failed", "sandbox infrastructure failure")
+            out[i] = WitnessCheck("infra", "sandbox infrastructure failure (not stored; a re-run retries it)")
         elif ref.status != "ok":
             out[i] = WitnessCheck("reference_failed", f"the reference does not return normally ({ref.status})")
         elif failing_indices([cand], [(args, ref.decoded)], unordered=task.unordered_output,
@@ -75,3 +84,35 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
         else:
             out[i] = WitnessCheck("no_difference", "candidate and reference agree on this input")
     return [x if x is not None else WitnessCheck("none") for x in out]
+
+
+def witness_key(task_id: str, reference: str, code: str, witness: str, image: str) -> str:
+    """Content hash of one witness execution (the run store's key)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([task_id, reference, code, witness, image]).encode()).hexdigest()
+
+
+class GoldCheckFailed(RuntimeError):
+    """A reference solution does not pass its own hidden tests in this sandbox."""
+
+
+def gold_self_check(sandbox: Sandbox, suite: Suite, task_ids: Sequence[str]) -> int:
+    """Every reference passes its visible and hidden tests in ``sandbox``; returns the number checked.
+
+    Raises:
+        GoldCheckFailed: naming the tasks whose reference fails, so a run never scores against a
+            sandbox that cannot reproduce the labels.
+    """
+    from tasks.check import CheckItem, label_items
+
+    ids = sorted(set(task_ids))
+    rows = label_items(sandbox, suite, [CheckItem(n, t, suite.tasks[t].reference) for n, t in enumerate(ids, 1)])
+    bad = [f"{t} ({row['error'] or str(row.get('n_failed')) + ' failing tests'})"
+           for t, row in zip(ids, rows) if row["label"] != "correct"]
+    if bad:
+        raise GoldCheckFailed(f"gold self-check failed: {len(bad)} reference solution(s) do not pass their hidden tests "
+                              f"in this sandbox: {', '.join(bad[:10])}. Check the image (`obench harness doctor`) "
+                              "and the suite (`obench tasks stats`).")
+    return len(ids)

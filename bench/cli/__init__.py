@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bench.cli.eval_cmd import compare_cmd, eval_cmd, report_cmd
 from bench.cli.harness_cmd import harness_app
 from bench.cli.tasks_cmd import tasks_app
 
@@ -16,6 +17,9 @@ app = typer.Typer(
 )
 app.add_typer(harness_app, name="harness")
 app.add_typer(tasks_app, name="tasks")
+app.command("eval")(eval_cmd)
+app.command("report")(report_cmd)
+app.command("compare")(compare_cmd)
 
 
 def main() -> None:

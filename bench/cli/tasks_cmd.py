@@ -10,28 +10,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.cli.common import err, fail, out
+from bench.cli.common import err, fail, open_sandbox, open_suite, out
 from harness.jobs import Limits
-from harness.sandbox import SandboxError, create_sandbox
-from tasks.suite import DATA_DIR, DEFAULT_SUITE, SuiteError, load_suite
+from tasks.suite import DATA_DIR, DEFAULT_SUITE
 
 tasks_app = typer.Typer(help="The task suite: build it, inspect it, label your own code against it.", no_args_is_help=True)
 SuiteOpt = Annotated[Path, typer.Option("--suite", help="Suite directory.")]
 DEFAULT_PATH = DATA_DIR / DEFAULT_SUITE
-
-
-def _suite(path: Path) -> Any:
-    try:
-        return load_suite(path)
-    except SuiteError as exc:
-        fail(str(exc))
-
-
-def _sandbox(name: str, **kw: Any) -> Any:
-    try:
-        return create_sandbox(name, **kw)
-    except SandboxError as exc:
-        fail(str(exc))
 
 
 @tasks_app.command("build")
@@ -50,7 +35,7 @@ def build_cmd(
     sources = load_humaneval()
     if limit:
         sources = sources[:limit]
-    sb = _sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
+    sb = open_sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err) as prog:
@@ -99,7 +84,7 @@ def _print_stats(m: dict[str, Any]) -> None:
 @tasks_app.command("stats")
 def stats_cmd(suite: SuiteOpt = DEFAULT_PATH, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts and quality statistics of a suite."""
-    s = _suite(suite)
+    s = open_suite(suite)
     m = s.manifest.model_dump()
     if as_json:
         print(json.dumps(_stats_doc(m), indent=2))
@@ -117,11 +102,11 @@ def check_cmd(
     """Label your own code against the suite's hidden tests (one output line per input line)."""
     from tasks.check import label_items, read_candidates
 
-    s = _suite(suite)
+    s = open_suite(suite)
     if not candidates.exists():
         fail(f"--candidates {candidates}: no such file")
     items = read_candidates(candidates, s)
-    sb = _sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
+    sb = open_sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
     try:
         rows = label_items(sb, s, items)
     finally:
@@ -142,7 +127,7 @@ def check_cmd(
 @tasks_app.command("show")
 def show_cmd(task_id: str, suite: SuiteOpt = DEFAULT_PATH) -> None:
     """Prompt, contract, visible tests, hidden-test count and candidates of one task."""
-    s = _suite(suite)
+    s = open_suite(suite)
     if task_id not in s.tasks:
         close = [t for t in s.tasks if task_id.lower() in t.lower()][:5]
         fail(f"unknown task {task_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))

@@ -1,0 +1,151 @@
+"""Model backends: one interface for reviewers and, later, generators and judges.
+
+A :class:`Model` turns chat prompts into text. Backends register by spec prefix:
+
+- ``hf:<hub-id-or-local-path>``: a transformers causal LM (see :mod:`bench.models.hf`).
+- ``openai:<model>``: any OpenAI-compatible server (see :mod:`bench.models.openai_api`).
+
+``create_model("hf:/tmp/tiny")`` builds one; an unknown spec fails with the list of
+known forms. Backends never raise for a bad *reply*: a request that cannot be
+answered (after retries) yields a :class:`Generation` with ``error`` set.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Message = dict[str, str]
+"""One chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Decoding settings, recorded in run manifests.
+
+    ``temperature == 0`` means greedy (deterministic) decoding.
+    """
+
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How to reach and run a model (not part of what it is asked).
+
+    Attributes:
+        concurrency: requests in flight (``openai``) or prompts per batch (``hf``).
+        base_url: OpenAI-compatible endpoint; None uses the SDK default.
+        api_key_env: environment variable that holds the API key.
+        timeout_s: per-request timeout (``openai``).
+        max_retries: retries on 429 / 5xx / timeouts / connection errors (``openai``).
+        device: ``cpu``, ``cuda``, ``mps``...; None picks the best available (``hf``).
+        dtype: ``float32``, ``bfloat16``, ``float16``; None picks by device (``hf``).
+    """
+
+    concurrency: int = 8
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 60.0
+    max_retries: int = 6
+    device: str | None = None
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One completion.
+
+    Attributes:
+        text: the reply ("" when ``error`` is set).
+        input_tokens: prompt tokens as counted by the backend.
+        output_tokens: completion tokens.
+        attempts: requests made (retries included).
+        latency_s: wall time from first attempt to reply.
+        error: why no reply was obtained (after every retry); None on success.
+    """
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    attempts: int = 1
+    latency_s: float = 0.0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """Generates replies to chat prompts."""
+
+    @property
+    def spec(self) -> str:
+        """The spec string that created this model."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Identity for run manifests (backend, model id, revision or weights hash, device...). No secrets."""
+        ...
+
+    def generate(self, prompts: Sequence[Sequence[Message]], config: GenerateConfig) -> Iterator[tuple[int, Generation]]:
+        """Yield ``(index, generation)`` for every prompt exactly once, as each completes (any order)."""
+        ...
+
+
+ModelFactory = Callable[[str, ModelOptions], Model]
+_FACTORIES: dict[str, tuple[ModelFactory, str]] = {}
+_BUILTIN = ("bench.models.hf", "bench.models.openai_api")
+
+
+class UnknownModel(ValueError):
+    """A model spec no backend understands, or a backend that cannot start."""
+
+
+def register_model(prefix: str, form: str) -> Callable[[ModelFactory], ModelFactory]:
+    """Register a backend for specs ``prefix:<rest>``; ``form`` is shown in errors."""
+
+    def deco(factory: ModelFactory) -> ModelFactory:
+        _FACTORIES[prefix] = (factory, form)
+        return factory
+
+    return deco
+
+
+def _load_builtin() -> None:
+    for name in _BUILTIN:
+        importlib.import_module(name)
+
+
+def model_forms() -> list[str]:
+    """The spec forms of every registered backend."""
+    _load_builtin()
+    return [form for _, form in _FACTORIES.values()]
+
+
+def is_model_spec(spec: str) -> bool:
+    _load_builtin()
+    return spec.split(":", 1)[0] in _FACTORIES
+
+
+def create_model(spec: str, options: ModelOptions | None = None) -> Model:
+    """The model for ``spec`` (``hf:<path>``, ``openai:<model>``...).
+
+    Raises:
+        UnknownModel: unknown prefix (listing known forms), empty name, or a backend
+            that cannot load the model (with the reason).
+    """
+    _load_builtin()
+    prefix, _, rest = spec.partition(":")
+    if prefix not in _FACTORIES:
+        raise UnknownModel(f"unknown model {spec!r}; known forms: {', '.join(model_forms())}")
+    if not rest:
+        raise UnknownModel(f"model spec {spec!r} names no model; use {_FACTORIES[prefix][1]}")
+    return _FACTORIES[prefix][0](spec, options or ModelOptions())
