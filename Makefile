@@ -11,12 +11,21 @@ export RAY_USAGE_STATS_ENABLED ?= 0
 
 .PHONY: demo test test-fast setup venv docker image lint bench clean-containers
 
-## demo: set up, check the sandbox, run a sample through it, show the suite
+DEMO_RUNS ?= runs/demo
+BASELINES := random always-buggy lint oracle
+
+## demo: set up, check the sandbox, show the suite, evaluate the built-in baselines on the test split
 demo: setup
 	$(OBENCH) harness doctor
 	$(OBENCH) harness exec --code-file harness/examples/sample.py --entry-point median_of \
 	  --inputs-json '[[[3, 1, 2]], [[4, 1, 3, 2]], [[]], [[1.5, "x"]]]'
 	$(OBENCH) tasks stats
+	@for r in $(BASELINES); do \
+	  echo "== obench eval --reviewer $$r --split test --out $(DEMO_RUNS)/$$r"; \
+	  $(OBENCH) eval --reviewer $$r --split test --out $(DEMO_RUNS)/$$r || exit $$?; \
+	done
+	$(OBENCH) compare $(DEMO_RUNS)/lint $(DEMO_RUNS)/random
+	@echo "reports: $(foreach r,$(BASELINES),$(DEMO_RUNS)/$(r)/report.md)"
 
 ## test: set up, then run every test (docker ones included, never skipped)
 test: setup

@@ -153,6 +153,20 @@ class _Verifier:
         return self.results
 
 
+TRANSPORT_KEYS = ("base_url", "openai_sdk")
+
+
+def _identity(described: dict[str, Any]) -> dict[str, Any]:
+    """What determines a reviewer's answers: its description minus where and how the model is reached.
+
+    A model served from another host (or through another SDK version) resumes the same run.
+    """
+    model = described.get("model")
+    if isinstance(model, dict):
+        return {**described, "model": {k: v for k, v in model.items() if k not in TRANSPORT_KEYS}}
+    return described
+
+
 def _request(suite: Suite, c: CandidateRecord) -> ReviewRequest:
     task = suite.tasks[c.task_id]
     return ReviewRequest(c.candidate_id, c.task_id, task.prompt, task.entry_point, c.code)
@@ -186,7 +200,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
         raise EvalError(f"split {cfg.split!r} of {suite.path} has no candidates")
     reviewer = reviewer or make_reviewer(cfg, suite, sandbox)
     described = reviewer.describe()
-    fingerprint = digest({"reviewer": described, "protocol": cfg.protocol})
+    fingerprint = digest({"reviewer": _identity(described), "protocol": cfg.protocol})
     items_sha = digest([c.candidate_id for c in items])
     out = Path(out)
     if (out / "manifest.json").exists():
@@ -204,6 +218,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     store.set_meta("first_started_at", first)
 
     gold_key = f"gold:{suite.manifest.content_hash}:{image}:{digest(sorted({c.task_id for c in items}))}"
+    t0 = time.monotonic()
     gold = store.get_meta(gold_key)
     if gold is None:
         n = gold_self_check(sandbox, suite, [c.task_id for c in items])
@@ -225,6 +240,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     )
     write_manifest(out, manifest)
 
+    t_reviews = time.monotonic()
     requests = [_request(suite, c) for c in items]
     keys = [digest([fingerprint, r.content_hash()]) for r in requests]
     reviews: dict[int, Review] = {}
@@ -266,6 +282,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     finally:
         store.put_reviews(pending)
         fresh_checks = verifier.close()
+    t_done = time.monotonic()
     checks = {**{k: WitnessCheck(s, d) for k, (s, d) in known_checks.items()}, **fresh_checks}  # type: ignore[arg-type]
 
     predictions = []
@@ -287,7 +304,14 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     usage = {"input_tokens": sum(p.input_tokens for p in predictions),
              "output_tokens": sum(p.output_tokens for p in predictions)}
     status = "complete" if not counts["errors"] and not counts["infra"] else "incomplete"
-    write_manifest(out, manifest.model_copy(update={"status": status, "ended_at": _now(), "counts": counts,
-                                                    "usage": usage}))
+    timings = {"gold_check_s": round(t_reviews - t0, 3), "review_and_verify_s": round(t_done - t_reviews, 3),
+               "reviewed_now": len(todo)}
+    final = manifest.model_copy(update={"status": status, "ended_at": _now(), "counts": counts, "usage": usage,
+                                        "timings": timings})
+    write_manifest(out, final)
     store.close()
-    return render(out)
+    t_render = time.monotonic()
+    scores = render(out)
+    write_manifest(out, final.model_copy(update={"timings": {**timings, "score_and_report_s":
+                                                             round(time.monotonic() - t_render, 3)}}))
+    return scores

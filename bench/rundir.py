@@ -92,6 +92,7 @@ class RunManifest(BaseModel):
     ended_at: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     usage: dict[str, int] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase of the last invocation")
     leaderboard_eligible: bool = True
 
 

@@ -8,9 +8,11 @@ meaning the same words.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -43,10 +45,15 @@ class PromptTemplate:
 
     def messages(self, task_prompt: str, entry_point: str, code: str) -> list[dict[str, str]]:
         """Chat messages for one review (system + user)."""
-        module = _env().from_string(self.source).module
+        module = _compiled(self.source)
         system = str(module.system()).strip()  # type: ignore[attr-defined]
         user = str(module.user(task_prompt, entry_point, number_lines(code))).strip()  # type: ignore[attr-defined]
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str) -> Any:
+    return _env().from_string(source).module
 
 
 def _env() -> jinja2.Environment:
