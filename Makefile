@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: demo test test-fast setup venv docker image lint bench clean-containers
+.PHONY: demo test test-fast setup venv docker image browser lint bench clean-containers
 
 DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
@@ -26,13 +26,15 @@ demo: setup
 	done
 	$(OBENCH) compare $(DEMO_RUNS)/lint $(DEMO_RUNS)/random
 	@echo "reports: $(foreach r,$(BASELINES),$(DEMO_RUNS)/$(r)/report.md)"
+	$(OBENCH) leaderboard build
+	@echo "leaderboard site: $(CURDIR)/leaderboard/site/index.html  (preview: $(OBENCH) leaderboard serve)"
 
-## test: set up, then run every test (docker ones included, never skipped)
-test: setup
+## test: set up, then run every test (docker and browser ones included, never skipped)
+test: setup browser
 	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
 
 ## test-fast: tests without the `slow` marker
-test-fast: setup
+test-fast: setup browser
 	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q -m "not slow"
 
 setup: venv docker image
@@ -51,6 +53,9 @@ docker: venv
 
 image: docker
 	$(OBENCH) harness build-image --offline
+
+browser:
+	@sh leaderboard/ensure-browser.sh
 
 lint: venv
 	$(VENV)/bin/ruff check harness tasks bench leaderboard tests

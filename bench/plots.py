@@ -22,7 +22,12 @@ def _plt() -> Any:
     return plt
 
 
-def roc_plot(path: Path, items: Sequence[Item], title: str) -> bool:
+def _save(fig: Any, path: Path, formats: Sequence[str]) -> None:
+    for ext in formats:
+        fig.savefig(path.with_suffix("." + ext))
+
+
+def roc_plot(path: Path, items: Sequence[Item], title: str, formats: Sequence[str] = ("png",)) -> bool:
     y = np.array([1 if it.buggy else 0 for it in items])
     p = np.array([it.p_buggy for it in items], dtype=float)
     if y.sum() == 0 or y.sum() == len(y):
@@ -41,17 +46,18 @@ def roc_plot(path: Path, items: Sequence[Item], title: str) -> bool:
     ax.set_title(title, fontsize=9)
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path, formats)
     plt.close(fig)
     return True
 
 
-def bar_plot(path: Path, groups: list[dict[str, Any]], title: str, xlabel: str) -> bool:
+def bar_plot(path: Path, groups: list[dict[str, Any]], title: str, xlabel: str, formats: Sequence[str] = ("png",),
+             label_key: str = "group") -> bool:
     """Horizontal bars of catch@5%fpr per group with 95% CI whiskers and group sizes."""
     if not groups:
         return False
     plt = _plt()
-    names = [f"{g['group']} (n={g['n']})" for g in groups]
+    names = [f"{g[label_key]} (n={g['n']})" for g in groups]
     vals = np.array([g["catch@5%fpr"]["value"] or 0.0 for g in groups])
     lo = np.array([g["catch@5%fpr"]["ci"][0] if g["catch@5%fpr"]["ci"][0] is not None else v for g, v in zip(groups, vals)])
     hi = np.array([g["catch@5%fpr"]["ci"][1] if g["catch@5%fpr"]["ci"][1] is not None else v for g, v in zip(groups, vals)])
@@ -66,20 +72,23 @@ def bar_plot(path: Path, groups: list[dict[str, Any]], title: str, xlabel: str) 
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path, formats)
     plt.close(fig)
     return True
 
 
-def write_all(run_dir: Path, items: Sequence[Item], scores: dict[str, Any]) -> dict[str, str]:
-    """Write every plot that is defined for these items; returns {kind: file name}."""
+def write_all(run_dir: Path, items: Sequence[Item], scores: dict[str, Any], formats: Sequence[str] = ("png",),
+              prefix: str = "") -> dict[str, str]:
+    """Write every plot that is defined for these items; returns {kind: PNG file name}."""
     done = {}
-    if roc_plot(run_dir / FIGURES["roc"], items, "ROC of p_buggy on the split"):
-        done["roc"] = FIGURES["roc"]
+    files = {k: prefix + v for k, v in FIGURES.items()}
+    if roc_plot(run_dir / files["roc"], items, "ROC of p_buggy on the split", formats):
+        done["roc"] = files["roc"]
     xlabel = "catch rate at the 5% FPR threshold (95% CI, by task)"
-    if bar_plot(run_dir / FIGURES["subtlety"], scores["breakdowns"]["subtlety"],
-                "Catch by subtlety (share of hidden inputs the bug fails)", xlabel):
-        done["subtlety"] = FIGURES["subtlety"]
-    if bar_plot(run_dir / FIGURES["operator"], scores["breakdowns"]["family"], "Catch by bug operator family", xlabel):
-        done["operator"] = FIGURES["operator"]
+    if bar_plot(run_dir / files["subtlety"], scores["breakdowns"]["subtlety"],
+                "Catch by subtlety (share of hidden inputs the bug fails)", xlabel, formats):
+        done["subtlety"] = files["subtlety"]
+    if bar_plot(run_dir / files["operator"], scores["breakdowns"]["family"], "Catch by bug operator family", xlabel,
+                formats):
+        done["operator"] = files["operator"]
     return done

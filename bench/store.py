@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.review import Review
+from harness.cache import connect_wal
 
 SCHEMA_VERSION = 1
 
@@ -37,11 +37,8 @@ class RunStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect_wal(self.path)
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS reviews (key TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, "
             "  schema INTEGER NOT NULL, created REAL NOT NULL, review TEXT NOT NULL);"

@@ -12,16 +12,22 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
+def connect_wal(path: str | Path) -> sqlite3.Connection:
+    """An SQLite connection in WAL mode, shareable between threads (callers lock) and processes."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class ExecCache:
     """A thread-safe key -> JSON store; safe to share between processes (WAL)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect_wal(self.path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS exec_cache (key TEXT PRIMARY KEY, schema INTEGER NOT NULL, "
             "created REAL NOT NULL, result TEXT NOT NULL)"

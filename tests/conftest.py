@@ -49,3 +49,27 @@ def local_sandbox():
     sb = create_sandbox("local", limits=Limits(timeout_s=2.0, memory_mb=256), workers=2, quiet=True)
     yield sb
     sb.close()
+
+
+@pytest.fixture(scope="session")
+def eval_sandbox(make_docker_sandbox):
+    """A docker sandbox with the limits `obench eval` uses."""
+    return make_docker_sandbox(limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
+
+
+@pytest.fixture(scope="session")
+def model_run(tmp_path_factory, eval_sandbox):
+    """A complete test-split run of a model reviewer served over real HTTP on loopback (with witnesses)."""
+    from pathlib import Path
+
+    from bench.evaluate import EvalConfig, evaluate
+    from bench.mock_server import MODEL_ID, MockServer
+    from bench.models import ModelOptions
+    from tasks.suite import load_suite
+
+    out = Path(tmp_path_factory.mktemp("model-run")) / "run"
+    with MockServer() as server:
+        cfg = EvalConfig(reviewer=f"openai:{MODEL_ID}", split="test",
+                         model_options=ModelOptions(concurrency=8, base_url=server.base_url))
+        evaluate(cfg, load_suite(), eval_sandbox, out, command=["obench", "eval", "--reviewer", cfg.reviewer])
+    return out

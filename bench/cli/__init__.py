@@ -6,6 +6,7 @@ import typer
 
 from bench.cli.eval_cmd import compare_cmd, eval_cmd, report_cmd
 from bench.cli.harness_cmd import harness_app
+from bench.cli.leaderboard_cmd import leaderboard_app, submit_cmd
 from bench.cli.tasks_cmd import tasks_app
 
 app = typer.Typer(
@@ -20,6 +21,8 @@ app.add_typer(tasks_app, name="tasks")
 app.command("eval")(eval_cmd)
 app.command("report")(report_cmd)
 app.command("compare")(compare_cmd)
+app.command("submit")(submit_cmd)
+app.add_typer(leaderboard_app, name="leaderboard")
 
 
 def main() -> None:

@@ -1,0 +1,175 @@
+"""The static leaderboard site: validated submissions only, every number recomputed.
+
+``build_site`` writes ``index.html`` (one sortable table, vanilla JS, no CDN, works
+from ``file://``), one page per entry, ``results.json`` / ``results.csv`` with every
+number on the site, and matplotlib plots (PNG and SVG).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bench import plots
+from bench.scoring import METRICS, PRIMARY
+from leaderboard.submission import SUBMISSIONS_DIR
+from leaderboard.validate import Validation, known_suites, validate_submission
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SITE_DIR = Path(__file__).resolve().parent / "site"
+TABLE_METRICS = (PRIMARY, "auroc", "verified_catch_rate", "false_alarm_rate")
+PROJECT_VERSION = "0.1.0"
+
+
+@dataclass
+class SiteResult:
+    """What a build produced: the entries shown and the submissions rejected."""
+
+    out: Path
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Validation] = field(default_factory=list)
+
+
+def bibtex(suite: dict[str, Any]) -> str:
+    """BibTeX for the benchmark, pinned to a suite version and content hash."""
+    return (
+        "@misc{oversightbench,\n"
+        "  title        = {OversightBench: Scalable Oversight of Code, Decided by Sandboxed Execution},\n"
+        "  author       = {{OversightBench developers}},\n"
+        f"  year         = {{{_dt.date.today().year}}},\n"
+        f"  version      = {{{PROJECT_VERSION}}},\n"
+        f"  note         = {{Suite {suite['name']} version {suite['version']}, content hash {suite['content_hash']}}}\n"
+        "}"
+    )
+
+
+def rank_entries(entries: list[dict[str, Any]], metric: str = PRIMARY) -> None:
+    """Sort by ``metric`` and rank with ties shown: an entry's rank is 1 + the number of entries whose CI
+    lies entirely above its own; entries sharing a rank are marked tied (their CIs overlap)."""
+    def val(e: dict[str, Any]) -> float:
+        return e["metrics"][metric]["value"] or 0.0
+
+    entries.sort(key=lambda e: (-val(e), e["name"]))
+    for e in entries:
+        lo, hi = e["metrics"][metric]["ci"]
+        hi = hi if hi is not None else val(e)
+        e["rank"] = 1 + sum(1 for o in entries if o is not e and (o["metrics"][metric]["ci"][0] or val(o)) > hi)
+    counts: dict[int, int] = {}
+    for e in entries:
+        counts[e["rank"]] = counts.get(e["rank"], 0) + 1
+    for e in entries:
+        e["tied"] = counts[e["rank"]] > 1
+
+
+def _entry(v: Validation) -> dict[str, Any]:
+    assert v.metadata is not None and v.manifest is not None and v.scores is not None
+    meta, man = v.metadata, v.manifest
+    model = man.reviewer.get("model") if isinstance(man.reviewer.get("model"), dict) else {}
+    return {
+        "name": meta.name, "org": meta.org, "paper": meta.paper, "open_weights": meta.open_weights,
+        "reviewer": meta.reviewer, "protocol": meta.protocol, "split": meta.split, "date": meta.submitted_at,
+        "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
+        "metrics": {m: v.scores[m] for m in METRICS}, "breakdowns": v.scores["breakdowns"],
+        "witnesses_rerun": v.witnesses_rerun,
+        "suite": {"name": meta.suite_name, "version": meta.suite_version, "content_hash": meta.suite_content_hash},
+        "manifest": {"image_tag": man.harness.get("image_tag"), "image_digest": man.harness.get("image_digest"),
+                     "prompt": man.prompt, "decoding": man.decoding, "seeds": man.seeds, "packages": man.packages,
+                     "model": model, "started_at": man.first_started_at, "ended_at": man.ended_at,
+                     "usage": man.usage, "command": " ".join(man.command)},
+    }
+
+
+def results_csv(entries: Sequence[dict[str, Any]]) -> str:
+    """One row per entry; every metric as value, CI low, CI high."""
+    buf = io.StringIO()
+    cols = ["rank", "tied", "name", "org", "reviewer", "protocol", "date", "open_weights", "paper", "n_items",
+            "suite_version", "suite_content_hash"]
+    for m in METRICS:
+        cols += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for e in entries:
+        row = [e["rank"], e["tied"], e["name"], e["org"], e["reviewer"], e["protocol"], e["date"], e["open_weights"],
+               e["paper"] or "", e["n_items"], e["suite"]["version"], e["suite"]["content_hash"]]
+        for m in METRICS:
+            est = e["metrics"][m]
+            row += [est["value"], est["ci"][0], est["ci"][1]]
+        w.writerow(["" if x is None else x for x in row])
+    return buf.getvalue()
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    env.filters["num"] = _fmt
+    env.filters["ci"] = lambda est: (f"[{_fmt(est['ci'][0])}, {_fmt(est['ci'][1])}]"
+                                     if est["ci"][0] is not None else "")
+    return env
+
+
+def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbox: Any = None,
+               suites: dict[str, Path] | None = None) -> SiteResult:
+    """Validate every submission under ``submissions`` and render the valid ones into ``out``."""
+    from bench.rundir import Prediction
+
+    result = SiteResult(Path(out))
+    suites = suites if suites is not None else known_suites()
+    valid: list[Validation] = []
+    dirs = sorted(p for p in Path(submissions).iterdir() if p.is_dir()) if Path(submissions).is_dir() else []
+    for d in dirs:
+        v = validate_submission(d, sandbox=sandbox, suites=suites)
+        (valid if v.ok else result.rejected).append(v)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "entries").mkdir(parents=True)
+    (out / "plots").mkdir()
+    entries = [_entry(v) for v in valid]
+    rank_entries(entries)
+    by_name = {v.metadata.name: v for v in valid if v.metadata is not None}
+    for e in entries:
+        preds: list[Prediction] = by_name[e["name"]].predictions
+        e["figures"] = plots.write_all(out / "plots", [p.item() for p in preds], {"breakdowns": e["breakdowns"]},
+                                       formats=("png", "svg"), prefix=f"{e['name']}-")
+    overview = None
+    if entries:
+        groups = [{"label": e["name"], "n": e["n_items"], "catch@5%fpr": e["metrics"][PRIMARY]} for e in entries]
+        if plots.bar_plot(out / "plots" / "overview.png", groups, "catch@5%fpr by entry (95% CI, by task)",
+                          "catch rate at the 5% FPR threshold", ("png", "svg"), label_key="label"):
+            overview = "plots/overview.png"
+    suite = entries[0]["suite"] if entries else _default_suite(suites)
+    generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
+           "ranking": "rank = 1 + entries whose 95% CI of the primary metric lies entirely above this one's",
+           "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
+           "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected]}
+    (out / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    (out / "results.csv").write_text(results_csv(entries))
+    env = _env()
+    common = {"suite": suite, "generated": generated, "bibtex": bibtex(suite), "metrics": METRICS,
+              "table_metrics": TABLE_METRICS, "primary": PRIMARY}
+    (out / "index.html").write_text(env.get_template("index.html.j2").render(entries=entries, overview=overview,
+                                                                              rejected=result.rejected, **common))
+    for e in entries:
+        (out / "entries" / f"{e['name']}.html").write_text(env.get_template("entry.html.j2").render(e=e, **common))
+    result.entries = entries
+    return result
+
+
+def _default_suite(suites: dict[str, Path]) -> dict[str, Any]:
+    from tasks.suite import DATA_DIR, DEFAULT_SUITE
+
+    m = json.loads((DATA_DIR / DEFAULT_SUITE / "manifest.json").read_text())
+    return {"name": m["name"], "version": m["version"], "content_hash": m["content_hash"]}

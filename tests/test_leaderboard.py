@@ -1,0 +1,166 @@
+"""Submissions are re-checked, never trusted: each kind of tampering is rejected with its own message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leaderboard.site import build_site, rank_entries
+from leaderboard.submission import SubmitError, submit
+from leaderboard.validate import validate_submission
+
+pytestmark = pytest.mark.docker
+SHIPPED = Path(__file__).resolve().parent.parent / "leaderboard" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def good(model_run, tmp_path_factory):
+    root = tmp_path_factory.mktemp("subs")
+    return submit(model_run, "mock-reviewer", org="Tests", paper="https://example.org/paper", open_weights=False,
+                  root=root)
+
+
+def _copy(good: Path, tmp_path: Path, name: str = "mock-reviewer") -> Path:
+    dest = tmp_path / name
+    shutil.copytree(good, dest)
+    return dest
+
+
+def _lines(d: Path) -> list[dict]:
+    return [json.loads(x) for x in (d / "predictions.jsonl").read_text().splitlines()]
+
+
+def _write_lines(d: Path, rows: list) -> None:
+    (d / "predictions.jsonl").write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+
+
+def _problems(d: Path, sandbox) -> list[str]:
+    v = validate_submission(d, sandbox=sandbox)
+    assert not v.ok
+    return [str(p) for p in v.problems]
+
+
+def test_a_good_submission_passes_and_its_scores_are_recomputed(good, eval_sandbox):
+    assert sorted(p.name for p in good.iterdir()) == ["manifest.json", "metadata.json", "predictions.jsonl"]
+    v = validate_submission(good, sandbox=eval_sandbox)
+    assert v.ok, [str(p) for p in v.problems]
+    assert v.witnesses_rerun > 20 and v.scores["n_items"] == 268
+    claimed = json.loads((good / "metadata.json").read_text())["claimed"]
+    assert v.scores["auroc"] == claimed["auroc"]
+
+
+def test_edited_scores_are_rejected(good, tmp_path, eval_sandbox):
+    d = _copy(good, tmp_path)
+    meta = json.loads((d / "metadata.json").read_text())
+    meta["claimed"]["catch@5%fpr"]["value"] = 0.97
+    (d / "metadata.json").write_text(json.dumps(meta))
+    (msg,) = _problems(d, eval_sandbox)
+    assert "claimed.catch@5%fpr" in msg and "claims 0.9700" in msg and "edited" in msg
+
+
+def test_missing_and_duplicated_ids_are_rejected(good, tmp_path, eval_sandbox):
+    rows = _lines(good)
+    d = _copy(good, tmp_path / "missing")
+    _write_lines(d, rows[:-3])
+    (msg,) = _problems(d, eval_sandbox)
+    assert "3 candidate id(s) of the test split are missing" in msg and rows[-1]["candidate_id"] in msg
+    d = _copy(good, tmp_path / "dup")
+    _write_lines(d, [*rows, rows[5]])
+    (msg,) = _problems(d, eval_sandbox)
+    assert "appear more than once" in msg and f"{rows[5]['candidate_id']} (lines 6, 269)" in msg
+
+
+def test_wrong_suite_hash_is_rejected(good, tmp_path, eval_sandbox):
+    d = _copy(good, tmp_path)
+    for name, key in (("manifest.json", None), ("metadata.json", "suite_content_hash")):
+        doc = json.loads((d / name).read_text())
+        if key:
+            doc[key] = "sha256:" + "0" * 64
+        else:
+            doc["suite"]["content_hash"] = "sha256:" + "0" * 64
+        (d / name).write_text(json.dumps(doc))
+    (msg,) = _problems(d, eval_sandbox)
+    assert "suite.content_hash" in msg and "is not a known suite" in msg
+
+
+def test_malformed_json_lines_are_reported_with_their_line_number(good, tmp_path, eval_sandbox):
+    d = _copy(good, tmp_path)
+    rows = _lines(good)
+    rows[9] = '{"candidate_id": "x", '
+    rows[20] = {**rows[20], "p_buggy": "very"}
+    _write_lines(d, rows)
+    msgs = _problems(d, eval_sandbox)
+    assert any(m.startswith("predictions.jsonl:10: not valid JSON") for m in msgs)
+    assert any(m.startswith("predictions.jsonl:21: p_buggy:") for m in msgs)
+    assert len(msgs) == 2
+
+
+def test_forged_verified_catch_is_rejected(good, tmp_path, eval_sandbox):
+    d = _copy(good, tmp_path)
+    rows = _lines(good)
+    k = next(i for i, r in enumerate(rows) if r["witness"] and r["witness_status"] == "no_difference")
+    rows[k]["witness_status"] = "verified"
+    _write_lines(d, rows)
+    (msg,) = _problems(d, eval_sandbox)
+    assert f"predictions.jsonl:{k + 1}: witness_status" in msg and "recorded 'verified'" in msg
+    assert "shows 'no_difference'" in msg
+
+
+def test_edited_reviews_labels_and_extra_files_are_rejected(good, tmp_path, eval_sandbox):
+    d = _copy(good, tmp_path)
+    rows = _lines(good)
+    rows[3]["p_buggy"] = 0.999
+    rows[4]["label"] = "correct" if rows[4]["label"] == "buggy" else "buggy"
+    _write_lines(d, rows)
+    (d / "notes.txt").write_text("trust me")
+    msgs = _problems(d, eval_sandbox)
+    assert any(m.startswith("notes.txt: unexpected file") for m in msgs)
+    d2 = _copy(good, tmp_path / "y")
+    _write_lines(d2, rows)
+    msgs = _problems(d2, eval_sandbox)
+    assert any("predictions.jsonl:4" in m and "review edited" in m and "p_buggy 0.999" in m for m in msgs)
+    assert any(m.startswith("predictions.jsonl:5: label") and "cannot be edited" in m for m in msgs)
+
+
+def test_oracle_and_partial_runs_are_not_entries(tmp_path, eval_sandbox):
+    from bench.evaluate import EvalConfig, evaluate
+    from tasks.suite import load_suite
+
+    suite = load_suite()
+    evaluate(EvalConfig(reviewer="oracle"), suite, eval_sandbox, tmp_path / "oracle")
+    d = submit(tmp_path / "oracle", "oracle", root=tmp_path / "subs")
+    (msg,) = _problems(d, eval_sandbox)
+    assert "ceiling, not a leaderboard entry" in msg
+    evaluate(EvalConfig(reviewer="lint", limit=30), suite, eval_sandbox, tmp_path / "lint30")
+    d = submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
+    assert any("full test-split runs" in m and "--limit 30" in m for m in _problems(d, eval_sandbox))
+    with pytest.raises(SubmitError, match="already exists"):
+        submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
+    with pytest.raises(SubmitError, match="letters, digits"):
+        submit(tmp_path / "lint30", "../evil", root=tmp_path / "subs")
+
+
+def test_shipped_baselines_are_valid_and_ranks_show_ties(tmp_path, eval_sandbox):
+    names = sorted(p.name for p in SHIPPED.iterdir() if p.is_dir())
+    assert {"baseline-random", "baseline-always-buggy", "baseline-lint"} <= set(names)
+    res = build_site(SHIPPED, tmp_path / "site", sandbox=eval_sandbox)
+    assert not res.rejected and len(res.entries) == len(names)
+    entries = [{"name": n, "metrics": {"catch@5%fpr": {"value": v, "ci": ci}}}
+               for n, v, ci in (("a", 0.9, [0.85, 0.95]), ("b", 0.8, [0.7, 0.86]), ("c", 0.3, [0.2, 0.4]))]
+    rank_entries(entries)
+    assert [(e["name"], e["rank"], e["tied"]) for e in entries] == [("a", 1, True), ("b", 1, True), ("c", 3, False)]
+
+
+def test_cli_validate_exit_status(good, tmp_path):
+    cli = [sys.executable, "-m", "bench.cli", "leaderboard", "validate"]
+    res = subprocess.run([*cli, str(good)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "valid:" in res.stdout, res.stderr
+    d = _copy(good, tmp_path)
+    (d / "metadata.json").write_text("{not json")
+    res = subprocess.run([*cli, str(d)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1 and "metadata.json: not valid JSON" in res.stderr
