@@ -26,6 +26,8 @@ demo: setup
 	done
 	$(OBENCH) compare $(DEMO_RUNS)/lint $(DEMO_RUNS)/random
 	@echo "reports: $(foreach r,$(BASELINES),$(DEMO_RUNS)/$(r)/report.md)"
+	$(OBENCH) grid --reviewers random,always-buggy,lint --generators mutant:1,mutant:2 --mode sneaky \
+	  --samples 3 --out $(DEMO_RUNS)/grid --publish demo-grid
 	$(OBENCH) leaderboard build
 	@echo "leaderboard site: $(CURDIR)/leaderboard/site/index.html  (preview: $(OBENCH) leaderboard serve)"
 

@@ -179,6 +179,7 @@ class MockServer:
     Args:
         latency_s: sleep before every reply.
         responder: ``callable(messages) -> str`` giving the reply text; default :func:`review_responder`.
+        responders: per model name, a responder used instead of ``responder`` (several mock models on one server).
         malformed_rate: share of prompts whose reply is never a usable review.
         rate_limit_rate: share of prompts whose first attempt gets 429 (``Retry-After: 0``).
         error_rate: share of prompts whose first attempt gets 500 or 503.
@@ -196,6 +197,7 @@ class MockServer:
         self,
         latency_s: float = 0.0,
         responder: Responder | None = None,
+        responders: dict[str, Responder] | None = None,
         malformed_rate: float = 0.0,
         rate_limit_rate: float = 0.0,
         error_rate: float = 0.0,
@@ -210,6 +212,7 @@ class MockServer:
             raise ValueError(f"fault rates must be >= 0 and sum to <= 1, got {rates}")
         self.latency_s = latency_s
         self.responder: Responder = responder or review_responder
+        self.responders: dict[str, Responder] = dict(responders or {})
         self.rates = dict(zip(FAULTS, rates, strict=True))
         self.slow_s = slow_s
         self.host = host
@@ -336,7 +339,8 @@ class MockServer:
             return
         if fault == "slow" and first:
             time.sleep(self.slow_s)
-        content: str | None = _malformed(h) if fault == "malformed" else self.responder(messages)
+        responder = self.responders.get(str(body.get("model") or ""), self.responder)
+        content: str | None = _malformed(h) if fault == "malformed" else responder(messages)
         prompt_tokens = 1 + sum(len(_text(m.get("content"))) for m in messages if isinstance(m, dict)) // 4
         completion_tokens = 1 + len(content or "") // 4
         handler._send_json(200, {

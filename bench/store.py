@@ -25,6 +25,7 @@ from bench.review import Review
 from harness.cache import connect_wal
 
 SCHEMA_VERSION = 1
+JSON_TABLES = ("generations", "labels")
 
 
 def digest(obj: Any) -> str:
@@ -45,6 +46,10 @@ class RunStore:
             "CREATE TABLE IF NOT EXISTS witness_checks (key TEXT PRIMARY KEY, schema INTEGER NOT NULL, "
             "  created REAL NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, schema INTEGER NOT NULL, "
+            "  created REAL NOT NULL, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS labels (key TEXT PRIMARY KEY, schema INTEGER NOT NULL, "
+            "  created REAL NOT NULL, value TEXT NOT NULL);"
         )
         self._db.commit()
 
@@ -85,6 +90,24 @@ class RunStore:
                 self._db.executemany("INSERT OR IGNORE INTO witness_checks VALUES (?, ?, ?, ?, ?)", data)
                 self._db.commit()
 
+    def get_json(self, table: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Stored JSON values among ``keys`` in ``generations`` or ``labels``."""
+        if table not in JSON_TABLES:
+            raise ValueError(f"unknown table {table!r}; one of {JSON_TABLES}")
+        rows = self._get(f"SELECT key, value FROM {table} WHERE key IN ({{marks}}) AND schema = ?", keys)
+        return {k: json.loads(v) for k, v in rows}
+
+    def put_json(self, table: str, rows: Iterable[tuple[str, Any]]) -> None:
+        """Record ``(key, value)`` rows in ``generations`` or ``labels`` (first write wins)."""
+        if table not in JSON_TABLES:
+            raise ValueError(f"unknown table {table!r}; one of {JSON_TABLES}")
+        now = time.time()
+        data = [(k, SCHEMA_VERSION, now, json.dumps(v, sort_keys=True)) for k, v in rows]
+        if data:
+            with self._lock:
+                self._db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?)", data)
+                self._db.commit()
+
     def get_meta(self, key: str) -> Any | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -98,7 +121,7 @@ class RunStore:
     def counts(self) -> dict[str, int]:
         with self._lock:
             return {t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-                    for t in ("reviews", "witness_checks")}
+                    for t in ("reviews", "witness_checks", *JSON_TABLES)}
 
     def close(self) -> None:
         with self._lock:

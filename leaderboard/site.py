@@ -30,13 +30,49 @@ TABLE_METRICS = (PRIMARY, "auroc", "verified_catch_rate", "false_alarm_rate")
 PROJECT_VERSION = "0.1.0"
 
 
+GRIDS_DIR = Path(__file__).resolve().parent / "grids"
+
+
 @dataclass
 class SiteResult:
-    """What a build produced: the entries shown and the submissions rejected."""
+    """What a build produced: the entries shown, the submissions rejected, the generator grids."""
 
     out: Path
     entries: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[Validation] = field(default_factory=list)
+    grids: list[dict[str, Any]] = field(default_factory=list)
+    rejected_grids: list[str] = field(default_factory=list)
+
+
+def load_grids(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Grids under ``root``, each cell recomputed from its stored predictions; a grid whose ``grid.json``
+    claims other numbers than its predictions give is rejected. Heatmaps are drawn into ``out/plots``."""
+    from bench.grid import heatmap, recompute
+
+    grids, rejected = [], []
+    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
+        try:
+            claimed = json.loads((d / "grid.json").read_text())
+            doc = recompute(d)
+        except (OSError, ValueError, KeyError) as exc:
+            rejected.append(f"{d.name}: cannot be read ({type(exc).__name__}: {exc})")
+            continue
+        bad = [f"{g} × {r}" for g in doc["generators"] for r in doc["reviewers"]
+               if _cell_value(doc, g, r) != _cell_value(claimed, g, r)]
+        if bad:
+            rejected.append(f"{d.name}: grid.json claims other evasion rates than its predictions give ({', '.join(bad)})")
+            continue
+        doc["name"] = d.name
+        heatmap(doc, out / "plots" / f"grid-{d.name}.png")
+        doc["heatmap"] = f"plots/grid-{d.name}.png"
+        grids.append(doc)
+    return grids, rejected
+
+
+def _cell_value(doc: dict[str, Any], g: str, r: str) -> float | None:
+    cell = doc.get("cells", {}).get(g, {}).get(r)
+    v = cell["evasion_rate"]["value"] if cell else None
+    return None if v is None else round(float(v), 9)
 
 
 def bibtex(suite: dict[str, Any]) -> str:
@@ -121,7 +157,7 @@ def _env() -> jinja2.Environment:
 
 
 def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbox: Any = None,
-               suites: dict[str, Path] | None = None) -> SiteResult:
+               suites: dict[str, Path] | None = None, grids: Path = GRIDS_DIR) -> SiteResult:
     """Validate every submission under ``submissions`` and render the valid ones into ``out``."""
     from bench.rundir import Prediction
 
@@ -149,19 +185,24 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
         if plots.bar_plot(out / "plots" / "overview.png", groups, "catch@5%fpr by entry (95% CI, by task)",
                           "catch rate at the 5% FPR threshold", ("png", "svg"), label_key="label"):
             overview = "plots/overview.png"
+    result.grids, result.rejected_grids = load_grids(grids, out)
     suite = entries[0]["suite"] if entries else _default_suite(suites)
     generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
            "ranking": "rank = 1 + entries whose 95% CI of the primary metric lies entirely above this one's",
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
-           "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected]}
+           "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected],
+           "generator_grids": [{k: v for k, v in g.items() if k != "heatmap"} for g in result.grids],
+           "rejected_grids": result.rejected_grids}
     (out / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     (out / "results.csv").write_text(results_csv(entries))
     env = _env()
     common = {"suite": suite, "generated": generated, "bibtex": bibtex(suite), "metrics": METRICS,
               "table_metrics": TABLE_METRICS, "primary": PRIMARY}
-    (out / "index.html").write_text(env.get_template("index.html.j2").render(entries=entries, overview=overview,
-                                                                              rejected=result.rejected, **common))
+    (out / "index.html").write_text(env.get_template("index.html.j2").render(
+        entries=entries, overview=overview, rejected=result.rejected, grids=result.grids, **common))
+    (out / "generators.html").write_text(env.get_template("generators.html.j2").render(
+        grids=result.grids, rejected_grids=result.rejected_grids, **common))
     for e in entries:
         (out / "entries" / f"{e['name']}.html").write_text(env.get_template("entry.html.j2").render(e=e, **common))
     result.entries = entries

@@ -105,8 +105,12 @@ def label_items(sandbox: Sandbox, suite: Suite, items: list[CheckItem]) -> list[
             witnesses.append({"input": codec.encode(list(tests[k][0])), "expected": codec.encode(tests[k][1]),
                               "status": r.status, "actual": r.value if r.status == "ok" else None,
                               "error": f"{r.error.get('type')}: {r.error.get('message')}" if r.error else None})
+        n_visible = len(task.visible())
         out_by_line[it.line] = {"task_id": it.task_id, "label": "buggy" if bad else "correct", "witnesses": witnesses,
-                                "n_failed": len(bad), "n_tests": len(tests), "error": None}
+                                "n_failed": len(bad), "n_tests": len(tests), "error": None,
+                                "n_visible_failed": sum(1 for k in bad if k < n_visible),
+                                "n_hidden_failed": sum(1 for k in bad if k >= n_visible),
+                                "n_hidden": len(tests) - n_visible}
     rows: list[dict[str, Any]] = []
     for it in items:
         if it.error is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bench.cli.eval_cmd import compare_cmd, eval_cmd, report_cmd
+from bench.cli.generate_cmd import generate_cmd, grid_cmd, suite_app
 from bench.cli.harness_cmd import harness_app
 from bench.cli.leaderboard_cmd import leaderboard_app, submit_cmd
 from bench.cli.tasks_cmd import tasks_app
@@ -22,6 +23,9 @@ app.command("eval")(eval_cmd)
 app.command("report")(report_cmd)
 app.command("compare")(compare_cmd)
 app.command("submit")(submit_cmd)
+app.command("generate")(generate_cmd)
+app.command("grid")(grid_cmd)
+app.add_typer(suite_app, name="suite")
 app.add_typer(leaderboard_app, name="leaderboard")
 
 

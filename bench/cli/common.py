@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -36,3 +36,19 @@ def open_sandbox(name: str, **kw: Any) -> Any:
         return create_sandbox(name, **kw)
     except SandboxError as exc:
         fail(str(exc))
+
+
+# Options shared by the commands that drive models (eval, generate, grid).
+SplitOpt = Annotated[str, typer.Option("--split", help="train | dev | test")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=0, help="Only the first N items (0 = all).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Decoding and bootstrap seed.")]
+ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight (openai) or batch size (hf).")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")]
+ApiKeyEnvOpt = Annotated[str, typer.Option("--api-key-env", help="Variable holding the API key.")]
+MaxNewTokensOpt = Annotated[int, typer.Option("--max-new-tokens", min=1)]
+TopPOpt = Annotated[float, typer.Option("--top-p", min=0.0, max=1.0)]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Per-request timeout, seconds.")]
+MaxRetriesOpt = Annotated[int, typer.Option("--max-retries", min=0)]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="hf: cpu | cuda | mps (default: best).")]
+DtypeOpt = Annotated[str | None, typer.Option("--dtype", help="hf: float32 | bfloat16 | float16.")]
+SuitePathOpt = Annotated[Path | None, typer.Option("--suite", help="Suite directory (default: the committed v1).")]

@@ -21,7 +21,26 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bench.cli.common import err, fail, open_sandbox, open_suite, out
+from bench.cli.common import (
+    ApiKeyEnvOpt,
+    BaseUrlOpt,
+    ConcurrencyOpt,
+    DeviceOpt,
+    DtypeOpt,
+    LimitOpt,
+    MaxNewTokensOpt,
+    MaxRetriesOpt,
+    SeedOpt,
+    SplitOpt,
+    SuitePathOpt,
+    TimeoutOpt,
+    TopPOpt,
+    err,
+    fail,
+    open_sandbox,
+    open_suite,
+    out,
+)
 from bench.scoring import METRICS, PRIMARY
 
 
@@ -61,24 +80,23 @@ def eval_cmd(
     reviewer: Annotated[str, typer.Option("--reviewer", help="hf:<id-or-path> | openai:<model> | random[:SEED] | "
                                           "always-buggy | lint | oracle")],
     protocol: Annotated[str, typer.Option("--protocol", help="Oversight protocol.")] = "direct",
-    split: Annotated[str, typer.Option("--split", help="train | dev | test")] = "test",
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Only the first N candidates (fixed hash order).")] = 0,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight (openai) or batch "
-                                             "size (hf).")] = 8,
+    split: SplitOpt = "test",
+    limit: LimitOpt = 0,
+    concurrency: ConcurrencyOpt = 8,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default: runs/<reviewer>__...).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Decoding and bootstrap seed.")] = 0,
-    suite: Annotated[Path | None, typer.Option("--suite", help="Suite directory (default: the committed v1).")] = None,
+    seed: SeedOpt = 0,
+    suite: SuitePathOpt = None,
     sandbox: Annotated[str, typer.Option("--sandbox", help="Where witnesses run: docker | local.")] = "docker",
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint.")] = None,
-    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Variable holding the API key.")] = "OPENAI_API_KEY",
+    base_url: BaseUrlOpt = None,
+    api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
     prompt: Annotated[str, typer.Option("--prompt", help="Prompt template name or .j2 path.")] = "review_direct.v1",
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 512,
+    max_new_tokens: MaxNewTokensOpt = 512,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="0 = greedy (deterministic).")] = 0.0,
-    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0)] = 1.0,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Per-request timeout, seconds.")] = 60.0,
-    max_retries: Annotated[int, typer.Option("--max-retries", min=0)] = 6,
-    device: Annotated[str | None, typer.Option("--device", help="hf: cpu | cuda | mps (default: best).")] = None,
-    dtype: Annotated[str | None, typer.Option("--dtype", help="hf: float32 | bfloat16 | float16.")] = None,
+    top_p: TopPOpt = 1.0,
+    timeout: TimeoutOpt = 60.0,
+    max_retries: MaxRetriesOpt = 6,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
     store: Annotated[Path | None, typer.Option("--store", help="Run store (default: <out>/store.sqlite).")] = None,
 ) -> None:
     """Evaluate a reviewer on a suite split: reviews, verified witnesses, scores, report. Re-run to resume."""

@@ -1,7 +1,8 @@
 """Prompt templates: versioned jinja2 files, hashed into every run manifest.
 
-A template file ``<name>.v<N>.j2`` defines two macros, ``system()`` and
-``user(task_prompt, entry_point, numbered_code)``. Change a prompt by adding a new
+A template file ``<name>.v<N>.j2`` defines two macros, ``system()`` and ``user(...)``:
+review prompts take ``(task_prompt, entry_point, numbered_code)``, generation prompts
+``(task_prompt, entry_point)`` (honest) or ``(task_prompt, entry_point, solution)`` (sneaky). Change a prompt by adding a new
 version, never by editing a released one: the hash in a run manifest must keep
 meaning the same words.
 """
@@ -44,10 +45,14 @@ class PromptTemplate:
     source: str
 
     def messages(self, task_prompt: str, entry_point: str, code: str) -> list[dict[str, str]]:
-        """Chat messages for one review (system + user)."""
+        """Chat messages for one review (system + user); the candidate is shown with line numbers."""
+        return self.render(task_prompt, entry_point, number_lines(code))
+
+    def render(self, *args: str) -> list[dict[str, str]]:
+        """Chat messages: ``system()`` and ``user(*args)``."""
         module = _compiled(self.source)
-        system = str(module.system()).strip()  # type: ignore[attr-defined]
-        user = str(module.user(task_prompt, entry_point, number_lines(code))).strip()  # type: ignore[attr-defined]
+        system = str(module.system()).strip()
+        user = str(module.user(*args)).strip()
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
