@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.models import GenerateConfig, ModelOptions
 from bench.prompts import DEFAULT_REVIEW_PROMPT
+from bench.protocols import PROTOCOLS, Budgets, ProtocolError, create_protocol_reviewer
 from bench.review import Review
 from bench.reviewers import ModelReviewer, Reviewer, ReviewerContext, ReviewRequest, create_reviewer, stream_reviews
 from bench.rundir import Prediction, RunManifest, load_manifest, render, write_manifest, write_predictions
@@ -34,7 +35,6 @@ from bench.verify import WitnessCheck, gold_self_check, verify_witnesses, witnes
 from harness.sandbox import Sandbox
 from tasks.suite import CandidateRecord, Suite
 
-PROTOCOLS = {"direct": "the reviewer reads the task and the candidate and answers once"}
 PACKAGES = ("oversightbench", "numpy", "scipy", "scikit-learn", "pydantic", "docker", "jinja2", "matplotlib", "torch",
             "transformers", "tokenizers", "openai", "httpx", "datasets")
 
@@ -66,6 +66,9 @@ class EvalConfig:
     prompt: str = DEFAULT_REVIEW_PROMPT
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     model_options: ModelOptions = field(default_factory=ModelOptions)
+    strong: str | None = None
+    budgets: Budgets = field(default_factory=Budgets)
+    native_tools: bool = False
 
 
 def slug(text: str) -> str:
@@ -77,7 +80,7 @@ def default_out(cfg: EvalConfig, root: Path = Path("runs")) -> Path:
     spec = cfg.reviewer
     if spec.startswith("hf:"):
         spec = "hf:" + Path(spec[3:]).name
-    parts = [slug(spec), cfg.protocol, cfg.split] + ([f"limit{cfg.limit}"] if cfg.limit else []) + [f"seed{cfg.seed}"]
+    parts = [slug(spec), cfg.protocol + (f"-{slug(cfg.strong)}" if cfg.strong else ""), cfg.split] + ([f"limit{cfg.limit}"] if cfg.limit else []) + [f"seed{cfg.seed}"]
     return root / "__".join(parts)
 
 
@@ -156,6 +159,14 @@ class _Verifier:
 TRANSPORT_KEYS = ("base_url", "openai_sdk")
 
 
+def _protocol_prompts(described: dict[str, Any]) -> dict[str, Any] | None:
+    """A protocol's templates as one manifest entry (names joined, one hash over all)."""
+    prompts = described.get("prompts")
+    if not isinstance(prompts, dict) or not prompts:
+        return None
+    return {"name": "+".join(p["name"] for p in prompts.values()), "sha256": digest(prompts), "templates": prompts}
+
+
 def _identity(described: dict[str, Any]) -> dict[str, Any]:
     """What determines a reviewer's answers: its description minus where and how the model is reached.
 
@@ -179,6 +190,15 @@ def make_reviewer(cfg: EvalConfig, suite: Suite, sandbox: Sandbox) -> Reviewer:
     if cfg.protocol not in PROTOCOLS:
         raise EvalError(f"unknown protocol {cfg.protocol!r}; known: {', '.join(PROTOCOLS)}")
     gen = GenerateConfig(**{**cfg.generate.to_json(), "seed": cfg.seed})
+    if cfg.protocol != "direct":
+        try:
+            return create_protocol_reviewer(cfg.protocol, cfg.reviewer, cfg.strong, model_options=cfg.model_options,
+                                            generate=gen, budgets=cfg.budgets, suite=suite, sandbox=sandbox,
+                                            native_tools=cfg.native_tools)
+        except ProtocolError as exc:
+            raise EvalError(str(exc)) from exc
+    if cfg.strong:
+        raise EvalError("--strong is used by the critique, consultancy and debate protocols, not by direct")
     ctx = ReviewerContext(suite=suite, sandbox=sandbox, model_options=cfg.model_options, generate=gen, prompt=cfg.prompt)
     try:
         return create_reviewer(cfg.reviewer, ctx)
@@ -232,7 +252,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
                "content_hash": suite.manifest.content_hash, "path": str(suite.path)},
         split=cfg.split, limit=cfg.limit, n_items=len(items), items_sha256=items_sha, reviewer=described,
         reviewer_fingerprint=fingerprint, protocol=cfg.protocol,
-        prompt=described.get("prompt") if isinstance(reviewer, ModelReviewer) else None,
+        prompt=described.get("prompt") if isinstance(reviewer, ModelReviewer) else _protocol_prompts(described),
         decoding=gen.to_json() if isinstance(gen, GenerateConfig) else {},
         seeds={"seed": cfg.seed, "bootstrap": cfg.seed, "decoding": cfg.seed},
         harness=info.to_json(), gold_check=gold, packages=package_versions(), host=host_info(),
@@ -294,7 +314,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
             family=c.family, subtlety=c.subtlety, changed_lines=list(c.changed_lines), verdict=r.verdict,
             p_buggy=r.p_buggy, lines=list(r.lines), explanation=r.explanation, witness=r.witness,
             witness_status=chk.status, witness_detail=chk.detail, raw=r.raw, parse_error=r.parse_error, error=r.error,
-            input_tokens=r.input_tokens, output_tokens=r.output_tokens))
+            input_tokens=r.input_tokens, output_tokens=r.output_tokens, transcript=r.transcript))
     write_predictions(out, predictions)
     counts = {"reviews": len(predictions), "abstain": sum(p.verdict == "abstain" for p in predictions),
               "errors": sum(p.error is not None for p in predictions),

@@ -224,6 +224,7 @@ class MockServer:
         self._by_fault: Counter[str] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
+        self._with_tools = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -275,6 +276,7 @@ class MockServer:
                 "by_fault": dict(self._by_fault),
                 "in_flight": self._in_flight,
                 "max_in_flight": self._max_in_flight,
+                "with_tools": self._with_tools,
             }
 
     def reset_stats(self) -> None:
@@ -340,7 +342,16 @@ class MockServer:
         if fault == "slow" and first:
             time.sleep(self.slow_s)
         responder = self.responders.get(str(body.get("model") or ""), self.responder)
-        content: str | None = _malformed(h) if fault == "malformed" else responder(messages)
+        reply: Any = _malformed(h) if fault == "malformed" else responder(messages)
+        tool_calls = None
+        if isinstance(reply, dict):  # a responder may answer with native tool calls: {"tool_calls": [{name, arguments}]}
+            tool_calls = [{"id": f"call_{h[:6].hex()}_{k}", "type": "function",
+                           "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                          for k, c in enumerate(reply.get("tool_calls", []))]
+            reply = reply.get("content")
+        content: str | None = reply
+        with self._lock:
+            self._with_tools += 1 if body.get("tools") else 0
         prompt_tokens = 1 + sum(len(_text(m.get("content"))) for m in messages if isinstance(m, dict)) // 4
         completion_tokens = 1 + len(content or "") // 4
         handler._send_json(200, {
@@ -350,8 +361,9 @@ class MockServer:
             "model": str(body.get("model") or MODEL_ID),
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content,
+                            **({"tool_calls": tool_calls} if tool_calls else {})},
+                "finish_reason": "tool_calls" if tool_calls else "stop",
                 "logprobs": None,
             }],
             "usage": {
@@ -360,6 +372,104 @@ class MockServer:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         })
+
+
+
+# -- scripted models for protocol demos and tests -----------------------------------------------------------------
+
+_CODE_RE = re.compile(r"## Candidate implementation of `\w+`\n```\n(.*?)\n```", re.DOTALL)
+
+
+def _shown_code(messages: list[dict[str, Any]]) -> str:
+    """The candidate as the prompt shows it, line numbers removed."""
+    m = _CODE_RE.search(_text(messages[-1].get("content")))
+    lines = m.group(1).splitlines() if m else []
+    return "\n".join(re.sub(r"^\s*\d+ \| ?", "", line) for line in lines)
+
+
+def _scripted_review(verdict: str, witness: str | None = None) -> str:
+    return json.dumps({"verdict": verdict, "p_buggy": 0.9 if verdict == "buggy" else 0.1, "lines": [],
+                       "explanation": "scripted", "witness": witness})
+
+
+def suite_facts(suite: Any = None) -> dict[str, tuple[str, str | None, str, str]]:
+    """code -> (label, a failing input as a literal tuple or None, a valid input, task id), every split."""
+    from harness import codec
+    from tasks.suite import load_suite
+
+    suite = suite or load_suite()
+    out = {}
+    for c in suite.candidates:
+        w = json.loads(c.witnesses)
+        fail = repr(tuple(codec.loads(w[0]["input"]))) if w else None
+        known = suite.tasks[c.task_id].visible() or suite.tasks[c.task_id].hidden()  # some tasks have no examples
+        out[c.code] = (c.label, fail, repr(tuple(known[0][0])), c.task_id)
+    return out
+
+
+def protocol_demo_responders(facts: dict[str, tuple[str, str | None, str, str]] | None = None) -> dict[str, Responder]:
+    """Scripted mock models for the oversight protocols, by model name.
+
+    They read the suite's labels, so they are props for demos and tests, not models:
+
+    - ``weak-direct``: a coin keyed by the code (chance);
+    - ``strong``: knows the truth; reviews correctly, critiques truthfully, and as a debater or
+      consultant argues its assigned side, bringing ``EVIDENCE`` only when the side is true;
+    - ``judge-last``: follows whoever spoke last; ``judge-evidence``: believes the side with evidence
+      (alone, on a direct prompt, it calls everything correct);
+    - ``exec-runner``: asks for an input outside the contract, then a known failing input, then
+      reports what it saw; ``exec-native``: the same through a native ``run`` tool call.
+    """
+    facts = facts if facts is not None else suite_facts()
+
+    def weak_direct(messages: list[dict[str, Any]]) -> str:
+        return _scripted_review("buggy" if sum(map(ord, _shown_code(messages))) % 2 else "correct")
+
+    def strong(messages: list[dict[str, Any]]) -> str:
+        label, fail, _, _ = facts[_shown_code(messages)]
+        user = _text(messages[-1].get("content"))
+        side = re.search(r"You argue that the candidate is (BUGGY|CORRECT)", user)
+        if side:
+            mine = side.group(1).lower()
+            evidence = f" EVIDENCE: it fails on {fail}." if mine == label and label == "buggy" else (
+                " EVIDENCE: every example passes and the logic matches the docstring." if mine == label else "")
+            return f"SIDE: {mine}. I maintain the candidate is {mine}.{evidence}"
+        if "Write your critique" in user:
+            return f"VERDICT: {label}." + (f" It fails on {fail}." if label == "buggy" else "")
+        return _scripted_review(label, fail if label == "buggy" else None)
+
+    def judge_last(messages: list[dict[str, Any]]) -> str:
+        user = _text(messages[-1].get("content"))
+        if user.rstrip().endswith("Your question:"):
+            return "What does it return on the first example?"
+        sides = re.findall(r"SIDE: (buggy|correct)", user)
+        return _scripted_review(sides[-1] if sides else "correct")
+
+    def judge_evidence(messages: list[dict[str, Any]]) -> str:
+        user = _text(messages[-1].get("content"))
+        if user.rstrip().endswith("Your question:"):
+            return "Can you show evidence?"
+        m = re.search(r"SIDE: (buggy|correct)\.[^\[]*EVIDENCE", user)
+        v = re.search(r"VERDICT: (buggy|correct)", user)
+        return _scripted_review(m.group(1) if m else (v.group(1) if v else "correct"))
+
+    def exec_runner(messages: list[dict[str, Any]]) -> str:
+        label, fail, valid, _ = facts[_shown_code(messages)]
+        outputs = re.findall(r"\[sandbox\] (.*)", _text(messages[-1].get("content")).split("## Runs so far", 1)[-1])
+        if not outputs:
+            return "Let me try an edge case first.\nRUN: ()"
+        if outputs[-1].startswith("refused"):
+            return f"RUN: {fail or valid}"
+        return _scripted_review(label, fail if label == "buggy" and fail else None)
+
+    def exec_native(messages: list[dict[str, Any]]) -> Any:
+        label, fail, valid, _ = facts[_shown_code(messages)]
+        if "[sandbox]" not in _text(messages[-1].get("content")):
+            return {"content": None, "tool_calls": [{"name": "run", "arguments": {"args": fail or valid}}]}
+        return _scripted_review(label, fail if label == "buggy" and fail else None)
+
+    return {"weak-direct": weak_direct, "strong": strong, "judge-last": judge_last, "judge-evidence": judge_evidence,
+            "exec-runner": exec_runner, "exec-native": exec_native}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -374,11 +484,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--slow-rate", type=float, default=0.0)
     parser.add_argument("--slow-s", type=float, default=5.0)
     parser.add_argument("--fail-always-rate", type=float, default=0.0)
+    parser.add_argument("--protocol-demo", action="store_true",
+                        help="also serve the scripted protocol models (weak-direct, strong, judge-last, judge-evidence, "
+                             "exec-runner, exec-native); they read the suite's labels")
     args = parser.parse_args(argv)
     server = MockServer(
         latency_s=args.latency, malformed_rate=args.malformed_rate, rate_limit_rate=args.rate_limit_rate,
         error_rate=args.error_rate, slow_rate=args.slow_rate, slow_s=args.slow_s,
         fail_always_rate=args.fail_always_rate, host=args.host, port=args.port,
+        responders=protocol_demo_responders() if args.protocol_demo else None,
     ).start()
     print(f"mock OpenAI server at {server.base_url} (model {MODEL_ID!r}); Ctrl-C to stop", flush=True)
     try:

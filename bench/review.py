@@ -38,6 +38,7 @@ class Review(BaseModel):
     error: str | None = Field(default=None, description="why the model gave no reply (request failed after retries)")
     input_tokens: int = 0
     output_tokens: int = 0
+    transcript: list[dict[str, Any]] = Field(default_factory=list, description="protocol turns (role, content, tokens)")
 
     @classmethod
     def abstain(cls, raw: str, why: str) -> Review:

@@ -55,6 +55,7 @@ class Prediction(BaseModel):
     error: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    transcript: list[dict[str, Any]] = Field(default_factory=list, description="protocol turns, when not direct")
 
     def item(self) -> Item:
         """The scoring view of this prediction."""

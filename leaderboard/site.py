@@ -110,7 +110,9 @@ def _entry(v: Validation) -> dict[str, Any]:
     assert v.metadata is not None and v.manifest is not None and v.scores is not None
     meta, man = v.metadata, v.manifest
     model = man.reviewer.get("model") if isinstance(man.reviewer.get("model"), dict) else {}
+    strong = man.reviewer.get("strong") if isinstance(man.reviewer.get("strong"), dict) else None
     return {
+        "strong": strong.get("spec") if strong else None, "budgets": man.reviewer.get("budgets"),
         "name": meta.name, "org": meta.org, "paper": meta.paper, "open_weights": meta.open_weights,
         "reviewer": meta.reviewer, "protocol": meta.protocol, "split": meta.split, "date": meta.submitted_at,
         "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
@@ -186,12 +188,15 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
                           "catch rate at the 5% FPR threshold", ("png", "svg"), label_key="label"):
             overview = "plots/overview.png"
     result.grids, result.rejected_grids = load_grids(grids, out)
+    protocol_rows = protocol_view(entries, {n: [p.item() for p in sorted(v.predictions, key=lambda p: p.candidate_id)]
+                                            for n, v in by_name.items()})
     suite = entries[0]["suite"] if entries else _default_suite(suites)
     generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
            "ranking": "rank = 1 + entries whose 95% CI of the primary metric lies entirely above this one's",
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
            "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected],
+           "protocols": protocol_rows,
            "generator_grids": [{k: v for k, v in g.items() if k != "heatmap"} for g in result.grids],
            "rejected_grids": result.rejected_grids}
     (out / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
@@ -201,12 +206,36 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
               "table_metrics": TABLE_METRICS, "primary": PRIMARY}
     (out / "index.html").write_text(env.get_template("index.html.j2").render(
         entries=entries, overview=overview, rejected=result.rejected, grids=result.grids, **common))
+    (out / "protocols.html").write_text(env.get_template("protocols.html.j2").render(rows=protocol_rows, **common))
     (out / "generators.html").write_text(env.get_template("generators.html.j2").render(
         grids=result.grids, rejected_grids=result.rejected_grids, **common))
     for e in entries:
         (out / "entries" / f"{e['name']}.html").write_text(env.get_template("entry.html.j2").render(e=e, **common))
     result.entries = entries
     return result
+
+
+def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """One row per entry, grouped by protocol; OGR for protocol entries whose judge and strong model both
+    have direct entries on the board (recomputed from the three entries' predictions, CI by task)."""
+    from bench.scoring import oversight_gap_recovered
+
+    direct = {e["reviewer"]: e for e in entries if e["protocol"] == "direct"}
+    rows = []
+    for e in sorted(entries, key=lambda e: (e["protocol"] != "direct", e["protocol"], -(e["metrics"][PRIMARY]["value"] or 0))):
+        row = {"name": e["name"], "protocol": e["protocol"], "reviewer": e["reviewer"], "strong": e.get("strong"),
+               "metrics": {m: e["metrics"][m] for m in (PRIMARY, "auroc")}, "ogr": None, "ogr_note": ""}
+        if e["protocol"] != "direct":
+            weak, strong = direct.get(e["reviewer"]), direct.get(e.get("strong") or "")
+            if weak is None or strong is None:
+                missing = [s for s, x in ((e["reviewer"], weak), (e.get("strong") or "?", strong)) if x is None]
+                row["ogr_note"] = "no direct entry of " + " and ".join(f"`{m}`" for m in missing)
+            else:
+                row["ogr"] = {m: oversight_gap_recovered(items[weak["name"]], items[strong["name"]], items[e["name"]],
+                                                         metric=m, n_boot=1000) for m in (PRIMARY, "auroc")}
+                row["ogr_from"] = {"weak": weak["name"], "strong": strong["name"]}
+        rows.append(row)
+    return rows
 
 
 def _default_suite(suites: dict[str, Path]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from bench.cli.eval_cmd import compare_cmd, eval_cmd, report_cmd
 from bench.cli.generate_cmd import generate_cmd, grid_cmd, suite_app
 from bench.cli.harness_cmd import harness_app
 from bench.cli.leaderboard_cmd import leaderboard_app, submit_cmd
+from bench.cli.ogr_cmd import ogr_cmd
 from bench.cli.tasks_cmd import tasks_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.command("compare")(compare_cmd)
 app.command("submit")(submit_cmd)
 app.command("generate")(generate_cmd)
 app.command("grid")(grid_cmd)
+app.command("ogr")(ogr_cmd)
 app.add_typer(suite_app, name="suite")
 app.add_typer(leaderboard_app, name="leaderboard")
 

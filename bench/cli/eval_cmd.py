@@ -79,7 +79,8 @@ def _summary(scores: dict[str, Any]) -> str:
 def eval_cmd(
     reviewer: Annotated[str, typer.Option("--reviewer", help="hf:<id-or-path> | openai:<model> | random[:SEED] | "
                                           "always-buggy | lint | oracle")],
-    protocol: Annotated[str, typer.Option("--protocol", help="Oversight protocol.")] = "direct",
+    protocol: Annotated[str, typer.Option("--protocol", help="direct | exec | critique | consultancy | debate")]
+    = "direct",
     split: SplitOpt = "test",
     limit: LimitOpt = 0,
     concurrency: ConcurrencyOpt = 8,
@@ -98,10 +99,18 @@ def eval_cmd(
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
     store: Annotated[Path | None, typer.Option("--store", help="Run store (default: <out>/store.sqlite).")] = None,
+    strong: Annotated[str | None, typer.Option("--strong", help="Strong model for critique / consultancy / debate.")]
+    = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Debate / consultancy rounds.")] = 2,
+    tool_calls: Annotated[int, typer.Option("--tool-calls", min=0, help="exec: runs the reviewer may request.")] = 3,
+    strong_max_new_tokens: Annotated[int, typer.Option("--strong-max-new-tokens", min=1)] = 384,
+    native_tools: Annotated[bool, typer.Option("--native-tools", help="exec: also offer run() as a native tool "
+                                               "(openai: backends).")] = False,
 ) -> None:
     """Evaluate a reviewer on a suite split: reviews, verified witnesses, scores, report. Re-run to resume."""
     from bench.evaluate import EvalConfig, EvalError, default_out, evaluate, make_reviewer
     from bench.models import GenerateConfig, ModelOptions
+    from bench.protocols import Budgets
     from bench.verify import GoldCheckFailed
     from harness.jobs import Limits
 
@@ -110,6 +119,9 @@ def eval_cmd(
         generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
         model_options=ModelOptions(concurrency=concurrency, base_url=base_url, api_key_env=api_key_env,
                                    timeout_s=timeout, max_retries=max_retries, device=device, dtype=dtype),
+        strong=strong, budgets=Budgets(rounds=rounds, tool_calls=tool_calls, strong_max_new_tokens=strong_max_new_tokens,
+                                       judge_max_new_tokens=max_new_tokens),
+        native_tools=native_tools,
     )
     s = open_suite(suite)
     run_dir = out_dir or default_out(cfg)

@@ -144,11 +144,16 @@ class OpenAIModel:
         """Backend, model name, endpoint and SDK version (never the key)."""
         return {"backend": "openai", "model": self.name, "base_url": self.base_url, "openai_sdk": openai.__version__}
 
-    def generate(self, prompts: Sequence[Sequence[Message]], config: GenerateConfig) -> Iterator[tuple[int, Generation]]:
+    supports_tools = True
+
+    def generate(self, prompts: Sequence[Sequence[Message]], config: GenerateConfig,
+                 tools: list[dict[str, Any]] | None = None) -> Iterator[tuple[int, Generation]]:
         """Yield ``(index, generation)`` for every prompt exactly once, in completion order.
 
         Requests run on an asyncio loop in a background thread, at most
         ``options.concurrency`` at a time. Closing the iterator early cancels the rest.
+        With ``tools`` (OpenAI function-calling schemas), the server may answer with tool
+        calls: they arrive in ``Generation.extra["tool_calls"]`` as ``{"name", "arguments"}``.
         """
         todo = [list(p) for p in prompts]
         if not todo:
@@ -159,7 +164,7 @@ class OpenAIModel:
         )
         results: queue.SimpleQueue[tuple[int, Generation] | _Stop] = queue.SimpleQueue()
         loop = asyncio.new_event_loop()
-        main = loop.create_task(self._run_all(client, todo, config, results))
+        main = loop.create_task(self._run_all(client, todo, config, results, tools))
         thread = threading.Thread(target=self._drive, args=(loop, main, results), name="openai-generate", daemon=True)
         thread.start()
         try:
@@ -212,6 +217,7 @@ class OpenAIModel:
         prompts: list[list[Message]],
         config: GenerateConfig,
         results: queue.SimpleQueue[Any],
+        tools: list[dict[str, Any]] | None = None,
     ) -> None:
         """One task per prompt, bounded by a semaphore, all sharing ``client`` (closed at the end)."""
         concurrency = self.options.concurrency
@@ -221,7 +227,7 @@ class OpenAIModel:
             async with sem:
                 if index and index < concurrency and self.ramp_gap_s > 0:  # the first wave: staggered
                     await asyncio.sleep(index * self.ramp_gap_s)
-                generation = await self._complete(client, messages, config)
+                generation = await self._complete(client, messages, config, tools)
             results.put((index, generation))
 
         try:
@@ -238,7 +244,8 @@ class OpenAIModel:
         delay = min(self.backoff_cap_s, self.backoff_base_s * (2.0**retry))
         return delay * random.uniform(0.5, 1.0)
 
-    async def _complete(self, client: openai.AsyncOpenAI, messages: list[Message], config: GenerateConfig) -> Generation:
+    async def _complete(self, client: openai.AsyncOpenAI, messages: list[Message], config: GenerateConfig,
+                        tools: list[dict[str, Any]] | None = None) -> Generation:
         """One prompt, with retries; never raises (except cancellation)."""
         start = time.perf_counter()
         attempts = 0
@@ -247,24 +254,30 @@ class OpenAIModel:
             attempts += 1
             retry_after: float | None = None
             try:
-                response = await client.chat.completions.create(
+                response = await client.chat.completions.create(  # type: ignore[call-overload]
                     model=self.name,
                     messages=messages,  # type: ignore[arg-type]
                     max_tokens=config.max_new_tokens,
                     temperature=config.temperature,
                     top_p=config.top_p,
                     seed=config.seed,
+                    **({"tools": tools} if tools else {}),
                 )
                 choice = response.choices[0] if response.choices else None
                 text = (choice.message.content if choice is not None else None) or ""
                 usage = response.usage
+                extra: dict[str, Any] = {"finish_reason": choice.finish_reason} if choice is not None else {}
+                calls = getattr(choice.message, "tool_calls", None) if choice is not None else None
+                if calls:
+                    extra["tool_calls"] = [{"name": c.function.name, "arguments": c.function.arguments}
+                                           for c in calls if getattr(c, "function", None) is not None]
                 return Generation(
                     text=text,
                     input_tokens=(usage.prompt_tokens or 0) if usage is not None else 0,
                     output_tokens=(usage.completion_tokens or 0) if usage is not None else 0,
                     attempts=attempts,
                     latency_s=time.perf_counter() - start,
-                    extra={"finish_reason": choice.finish_reason} if choice is not None else {},
+                    extra=extra,
                 )
             except openai.APIStatusError as exc:
                 status = exc.status_code

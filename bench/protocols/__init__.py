@@ -85,6 +85,36 @@ class Episode:
         self.transcript.append({"role": role, "content": content, **extra})
 
 
+RUN_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "run",
+        "description": "Run the candidate on one input in a sandbox; returns its return value or exception.",
+        "parameters": {
+            "type": "object",
+            "properties": {"args": {"type": "string", "description": "call arguments as a Python literal tuple, "
+                                                                   "e.g. \"(3, [1, 2])\" or \"('abc',)\""}},
+            "required": ["args"],
+        },
+    },
+}
+
+
+def _tool_args(arguments: Any) -> str:
+    """The ``args`` string of a native ``run`` call (its JSON arguments), tolerant of shapes."""
+    import json
+
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError:
+            return arguments.strip()
+    if isinstance(arguments, dict):
+        value = arguments.get("args", "")
+        return value if isinstance(value, str) else repr(tuple(value) if isinstance(value, list) else value)
+    return str(arguments)
+
+
 def side_for(candidate_id: str, seed: int) -> str:
     """A consultant's assigned side: ``buggy`` or ``correct``, half the time each, fixed per candidate and seed."""
     return "buggy" if int(hashlib.sha256(f"{seed}:{candidate_id}".encode()).hexdigest(), 16) % 2 == 0 else "correct"
@@ -116,15 +146,30 @@ class ProtocolReviewer:
     # -- running turns in lockstep ------------------------------------------------------------
 
     def ask(self, model: Model, episodes: Sequence[Episode], role: str | Callable[[Episode], str],
-            messages: Callable[[Episode], list[dict[str, str]]], max_new_tokens: int) -> list[str | None]:
-        """One turn for every episode: returns each reply (None when the request failed, recorded as such)."""
+            messages: Callable[[Episode], list[dict[str, str]]], max_new_tokens: int,
+            tools: list[dict[str, Any]] | None = None) -> list[str | None]:
+        """One turn for every episode: returns each reply (None when the request failed, recorded as such).
+
+        With ``tools`` and a backend that supports native tool calling, a ``run`` tool call comes
+        back as the text line ``RUN: <args>`` (marked ``native_tool_call`` in the transcript).
+        """
         if not episodes:
             return []
         cfg = GenerateConfig(**{**self.generate.to_json(), "max_new_tokens": max_new_tokens})
         out: list[str | None] = [None] * len(episodes)
-        for i, g in model.generate([messages(e) for e in episodes], cfg):
+        native = bool(tools) and getattr(model, "supports_tools", False)
+        stream = (model.generate([messages(e) for e in episodes], cfg, tools=tools) if native  # type: ignore[call-arg]
+                  else model.generate([messages(e) for e in episodes], cfg))
+        for i, g in stream:
             ep = episodes[i]
             name = role(ep) if callable(role) else role
+            calls = [c for c in g.extra.get("tool_calls", []) if c.get("name") == "run"]
+            if g.error is None and calls:
+                args = _tool_args(calls[0].get("arguments"))
+                ep.add(name, (g.text + "\n" if g.text else "") + f"RUN: {args}", native_tool_call=True,
+                       input_tokens=g.input_tokens, output_tokens=g.output_tokens)
+                out[i] = ep.transcript[-1]["content"]
+                continue
             if g.error is not None:
                 ep.add(name, "", error=g.error, input_tokens=g.input_tokens, output_tokens=g.output_tokens)
                 ep.data.setdefault("errors", []).append(f"{name}: {g.error}")
@@ -181,7 +226,8 @@ PROMPTS = {
 
 
 def create_protocol_reviewer(protocol: str, judge_spec: str, strong_spec: str | None, *, model_options: Any,
-                             generate: GenerateConfig, budgets: Budgets, suite: Any = None, sandbox: Any = None) -> Any:
+                             generate: GenerateConfig, budgets: Budgets, suite: Any = None, sandbox: Any = None,
+                             native_tools: bool = False) -> Any:
     """The reviewer running ``protocol`` with the weak ``judge_spec`` (and ``strong_spec`` where needed).
 
     Raises:
@@ -214,7 +260,10 @@ def create_protocol_reviewer(protocol: str, judge_spec: str, strong_spec: str | 
 
         if suite is None or sandbox is None:
             raise ProtocolError("the exec protocol runs candidates: it needs the suite and a sandbox")
-        return ExecReviewer(judge, None, prompts, generate, budgets, suite=suite, sandbox=sandbox)
+        return ExecReviewer(judge, None, prompts, generate, budgets, suite=suite, sandbox=sandbox,
+                            native_tools=native_tools)
+    if native_tools:
+        raise ProtocolError("--native-tools applies to the exec protocol only")
     from bench.protocols.argue import ConsultancyReviewer, CritiqueReviewer, DebateReviewer
 
     cls = {"critique": CritiqueReviewer, "consultancy": ConsultancyReviewer, "debate": DebateReviewer}[protocol]

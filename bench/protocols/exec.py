@@ -1,6 +1,8 @@
 """``exec``: the weak reviewer may run the candidate on inputs of its choice before deciding.
 
-Tool use is a text protocol any chat model can follow: a reply whose line reads
+With ``native_tools`` and an ``openai:`` judge, the same tool is also offered as a native
+function (``run(args)``); its calls are turned into the same ``RUN:`` lines. Otherwise tool
+use is a text protocol any chat model can follow: a reply whose line reads
 ``RUN: <Python literal tuple of call arguments>`` asks for one run. The input is parsed
 without evaluation (``ast.literal_eval``), checked against the task's input contract
 (a violating input is refused with a message the model sees), and executed on the
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bench.protocols import Episode, ProtocolReviewer
+from bench.protocols import RUN_TOOL, Episode, ProtocolReviewer
 from bench.review import parse_witness
 
 RUN_LINE = re.compile(r"^\s*`*\s*RUN\s*:\s*(.+?)\s*`*\s*$", re.MULTILINE)
@@ -37,10 +39,14 @@ class ExecReviewer(ProtocolReviewer):
 
     name = "exec"
 
-    def __init__(self, *args: Any, suite: Any, sandbox: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, suite: Any, sandbox: Any, native_tools: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.suite = suite
         self.sandbox = sandbox
+        self.native_tools = native_tools and bool(getattr(self.judge, "supports_tools", False))
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "native_tools": self.native_tools}
 
     def run(self, episodes: list[Episode]) -> None:
         b = self.budgets
@@ -48,8 +54,10 @@ class ExecReviewer(ProtocolReviewer):
             ep.data["calls_left"] = b.tool_calls
         active = list(episodes)
         while active:
+            tools = [RUN_TOOL] if self.native_tools and any(e.data["calls_left"] > 0 for e in active) else None
             replies = self.ask(self.judge, active, "reviewer", lambda e: self.prompts["exec_judge"].render(
-                *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens)
+                *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens,
+                tools=tools)
             runs: list[tuple[Episode, tuple[Any, ...]]] = []
             waiting: list[Episode] = []
             for ep, text in zip(active, replies):
