@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bench.evaluate import _now, host_info, package_versions, slug
 from bench.generators import MODES, GenerationRequest, Generator, GeneratorContext, UnknownGenerator, create_generator
 from bench.models import GenerateConfig, ModelOptions
+from bench.rundir import ManifestBase
 from bench.store import RunStore, digest
 from harness.sandbox import Sandbox
 from tasks.suite import Suite, TaskRecord
@@ -97,30 +98,14 @@ class GenerationRecord(BaseModel):
     output_tokens: int = 0
 
 
-class GenerationManifest(BaseModel):
+class GenerationManifest(ManifestBase):
     """Everything needed to reproduce a generation run."""
 
-    model_config = ConfigDict(extra="forbid")
-    schema_version: int = SCHEMA_VERSION
     kind: str = "generation"
-    status: str
-    command: list[str]
-    suite: dict[str, Any]
-    split: str
-    limit: int
     n_tasks: int
     samples: int
     mode: str
     generator: dict[str, Any]
-    decoding: dict[str, Any]
-    seeds: dict[str, int]
-    harness: dict[str, Any]
-    packages: dict[str, str]
-    host: dict[str, Any]
-    first_started_at: str
-    started_at: str
-    ended_at: str | None = None
-    counts: dict[str, int] = Field(default_factory=dict)
 
 
 def default_out(cfg: GenerateRunConfig, root: Path = Path("runs/gen")) -> Path:

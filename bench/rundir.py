@@ -66,32 +66,37 @@ class Prediction(BaseModel):
                     operator=self.operator)
 
 
-class RunManifest(BaseModel):
-    """Everything needed to reproduce and cite a run."""
+class ManifestBase(BaseModel):
+    """What every run manifest records: the command, suite, split, seeds, harness, versions, host and times."""
 
     model_config = ConfigDict(extra="forbid")
     schema_version: int = SCHEMA_VERSION
-    status: str = Field(description="running | complete")
+    status: str = Field(description="running | complete | incomplete")
     command: list[str]
     suite: dict[str, Any]
     split: str
     limit: int
-    n_items: int
-    items_sha256: str
-    reviewer: dict[str, Any]
-    reviewer_fingerprint: str
-    protocol: str
-    prompt: dict[str, Any] | None
     decoding: dict[str, Any]
     seeds: dict[str, int]
     harness: dict[str, Any]
-    gold_check: dict[str, Any]
     packages: dict[str, str]
     host: dict[str, Any]
     first_started_at: str
     started_at: str
     ended_at: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
+
+
+class RunManifest(ManifestBase):
+    """Everything needed to reproduce and cite an evaluation run."""
+
+    n_items: int
+    items_sha256: str
+    reviewer: dict[str, Any]
+    reviewer_fingerprint: str
+    protocol: str
+    prompt: dict[str, Any] | None
+    gold_check: dict[str, Any]
     usage: dict[str, int] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase of the last invocation")
     leaderboard_eligible: bool = True
