@@ -29,7 +29,16 @@ from bench.prompts import DEFAULT_REVIEW_PROMPT
 from bench.protocols import PROTOCOLS, Budgets, ProtocolError, create_protocol_reviewer
 from bench.review import Review
 from bench.reviewers import ModelReviewer, Reviewer, ReviewerContext, ReviewRequest, create_reviewer, stream_reviews
-from bench.rundir import Prediction, RunManifest, load_manifest, render, write_manifest, write_predictions
+from bench.rundir import (
+    Prediction,
+    RunDirError,
+    RunManifest,
+    load_manifest,
+    preflight,
+    render,
+    write_manifest,
+    write_predictions,
+)
 from bench.store import RunStore, digest
 from bench.verify import WitnessCheck, gold_self_check, verify_witnesses, witness_key
 from harness.sandbox import Sandbox
@@ -156,7 +165,7 @@ class _Verifier:
         return self.results
 
 
-TRANSPORT_KEYS = ("base_url", "openai_sdk")
+TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor")
 
 
 def _protocol_prompts(described: dict[str, Any]) -> dict[str, Any] | None:
@@ -170,7 +179,7 @@ def _protocol_prompts(described: dict[str, Any]) -> dict[str, Any] | None:
 def _identity(described: dict[str, Any]) -> dict[str, Any]:
     """What determines a reviewer's answers: its description minus where and how the model is reached.
 
-    A model served from another host (or through another SDK version) resumes the same run.
+    A model served from another host, through another SDK version or executor resumes the same run.
     """
     model = described.get("model")
     if isinstance(model, dict):
@@ -223,6 +232,10 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     fingerprint = digest({"reviewer": _identity(described), "protocol": cfg.protocol})
     items_sha = digest([c.candidate_id for c in items])
     out = Path(out)
+    try:
+        preflight(out)
+    except RunDirError as exc:
+        raise EvalError(str(exc)) from exc
     if (out / "manifest.json").exists():
         old = load_manifest(out)
         if (old.reviewer_fingerprint, old.items_sha256, old.suite.get("content_hash")) != (

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.evaluate import _now, host_info, package_versions, slug
+from bench.evaluate import TRANSPORT_KEYS, _now, host_info, package_versions, slug
 from bench.generators import MODES, GenerationRequest, Generator, GeneratorContext, UnknownGenerator, create_generator
 from bench.models import GenerateConfig, ModelOptions
-from bench.rundir import ManifestBase
+from bench.rundir import ManifestBase, RunDirError, preflight
 from bench.store import RunStore, digest
 from harness.sandbox import Sandbox
 from tasks.suite import Suite, TaskRecord
@@ -195,7 +195,10 @@ def run_generation(cfg: GenerateRunConfig, suite: Suite, sandbox: Sandbox, out: 
     if not tasks:
         raise GenerateError(f"split {cfg.split!r} has no tasks")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        preflight(out)
+    except RunDirError as exc:
+        raise GenerateError(str(exc)) from exc
     store = RunStore(out / "store.sqlite")
     started = _now()
     first = store.get_meta("first_started_at") or started
@@ -205,7 +208,7 @@ def run_generation(cfg: GenerateRunConfig, suite: Suite, sandbox: Sandbox, out: 
     described = gen.describe()
     identity = {k: v for k, v in described.items()}
     if isinstance(identity.get("model"), dict):
-        identity["model"] = {k: v for k, v in identity["model"].items() if k not in ("base_url", "openai_sdk")}
+        identity["model"] = {k: v for k, v in identity["model"].items() if k not in TRANSPORT_KEYS}
     base = cfg.generate.to_json()
     temperature = base["temperature"] if base["temperature"] or cfg.samples == 1 else 0.8
     configs = [GenerateConfig(**{**base, "temperature": temperature, "seed": cfg.seed + k}) for k in range(cfg.samples)]

@@ -17,6 +17,7 @@ alone, so ``obench report RUN_DIR`` re-renders them without the suite or a model
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,35 @@ class RunManifest(ManifestBase):
 
 class RunDirError(ValueError):
     """A run directory is missing files or holds records this version cannot read."""
+
+
+MIN_FREE_MB = 64
+
+
+def preflight(out: Path, min_free_mb: int = MIN_FREE_MB) -> None:
+    """Check, before any work starts, that ``out`` can be created and written and its disk has room.
+
+    Raises:
+        RunDirError: naming the directory, the reason and what to do.
+    """
+    import shutil
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".obench-write-probe"
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 65536)
+            f.flush()
+            os.fsync(f.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise RunDirError(f"cannot write to the run directory {out}: {exc.strerror or exc}; choose another --out "
+                          "(or free space on its disk) and run again") from exc
+    free_mb = shutil.disk_usage(out).free // (1 << 20)
+    if free_mb < min_free_mb:
+        raise RunDirError(f"only {free_mb} MB free on the disk holding {out}; a run needs at least {min_free_mb} MB "
+                          "for its store and files: free some space or choose another --out")
 
 
 def write_predictions(out: Path, predictions: list[Prediction]) -> None:

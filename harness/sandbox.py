@@ -89,6 +89,7 @@ def create_sandbox(name: str, **kwargs: Any) -> Sandbox:
 def _load_builtin() -> None:
     import harness.docker_sandbox  # noqa: F401
     import harness.local_sandbox  # noqa: F401
+    import harness.ray_sandbox  # noqa: F401
 
 
 class LinkPool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bench.cli.bench_cmd import bench_app
 from bench.cli.eval_cmd import compare_cmd, eval_cmd, report_cmd
 from bench.cli.generate_cmd import generate_cmd, grid_cmd, suite_app
 from bench.cli.harness_cmd import harness_app
@@ -27,6 +28,7 @@ app.command("submit")(submit_cmd)
 app.command("generate")(generate_cmd)
 app.command("grid")(grid_cmd)
 app.command("ogr")(ogr_cmd)
+app.add_typer(bench_app, name="bench")
 app.add_typer(suite_app, name="suite")
 app.add_typer(leaderboard_app, name="leaderboard")
 

@@ -28,11 +28,29 @@ def open_suite(path: Path | None) -> Any:
         fail(str(exc))
 
 
-def open_sandbox(name: str, **kw: Any) -> Any:
-    """A sandbox backend, or exit 2 with the reason (e.g. the Docker daemon is down)."""
-    from harness.sandbox import SandboxError, create_sandbox
+def check_run_dir(path: Path) -> None:
+    """Exit 2 before any work when ``path`` cannot be written or its disk is nearly full."""
+    from bench.rundir import RunDirError, preflight
 
     try:
+        preflight(path)
+    except RunDirError as exc:
+        fail(str(exc))
+
+
+def open_sandbox(name: str, executor: str = "local", ray_address: str | None = None, **kw: Any) -> Any:
+    """A sandbox backend, or exit 2 with the reason (e.g. the Docker daemon is down).
+
+    With ``executor="ray"`` the jobs are spread over Ray actors, each with its own ``name`` sandbox
+    (on a cluster: one Docker pool per node).
+    """
+    from harness.sandbox import SandboxError, create_sandbox
+
+    if executor not in ("local", "ray"):
+        fail(f"unknown executor {executor!r}; known: local, ray")
+    try:
+        if executor == "ray":
+            return create_sandbox("ray", backend=name, address=ray_address, **kw)
         return create_sandbox(name, **kw)
     except SandboxError as exc:
         fail(str(exc))
@@ -52,3 +70,5 @@ MaxRetriesOpt = Annotated[int, typer.Option("--max-retries", min=0)]
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="hf: cpu | cuda | mps (default: best).")]
 DtypeOpt = Annotated[str | None, typer.Option("--dtype", help="hf: float32 | bfloat16 | float16.")]
 SuitePathOpt = Annotated[Path | None, typer.Option("--suite", help="Suite directory (default: the committed v1).")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="local | ray (executions and model calls as Ray tasks).")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address (default: a local Ray).")]

@@ -27,14 +27,17 @@ from bench.cli.common import (
     ConcurrencyOpt,
     DeviceOpt,
     DtypeOpt,
+    ExecutorOpt,
     LimitOpt,
     MaxNewTokensOpt,
     MaxRetriesOpt,
+    RayAddressOpt,
     SeedOpt,
     SplitOpt,
     SuitePathOpt,
     TimeoutOpt,
     TopPOpt,
+    check_run_dir,
     err,
     fail,
     open_sandbox,
@@ -106,6 +109,8 @@ def eval_cmd(
     strong_max_new_tokens: Annotated[int, typer.Option("--strong-max-new-tokens", min=1)] = 384,
     native_tools: Annotated[bool, typer.Option("--native-tools", help="exec: also offer run() as a native tool "
                                                "(openai: backends).")] = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Evaluate a reviewer on a suite split: reviews, verified witnesses, scores, report. Re-run to resume."""
     from bench.evaluate import EvalConfig, EvalError, default_out, evaluate, make_reviewer
@@ -118,14 +123,16 @@ def eval_cmd(
         reviewer=reviewer, protocol=protocol, split=split, limit=limit, seed=seed, prompt=prompt,
         generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
         model_options=ModelOptions(concurrency=concurrency, base_url=base_url, api_key_env=api_key_env,
-                                   timeout_s=timeout, max_retries=max_retries, device=device, dtype=dtype),
+                                   timeout_s=timeout, max_retries=max_retries, device=device, dtype=dtype,
+                                   executor=executor, ray_address=ray_address),
         strong=strong, budgets=Budgets(rounds=rounds, tool_calls=tool_calls, strong_max_new_tokens=strong_max_new_tokens,
                                        judge_max_new_tokens=max_new_tokens),
         native_tools=native_tools,
     )
     s = open_suite(suite)
     run_dir = out_dir or default_out(cfg)
-    sb = open_sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
+    check_run_dir(run_dir)
+    sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     try:

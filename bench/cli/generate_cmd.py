@@ -16,14 +16,17 @@ from bench.cli.common import (
     ConcurrencyOpt,
     DeviceOpt,
     DtypeOpt,
+    ExecutorOpt,
     LimitOpt,
     MaxNewTokensOpt,
     MaxRetriesOpt,
+    RayAddressOpt,
     SeedOpt,
     SplitOpt,
     SuitePathOpt,
     TimeoutOpt,
     TopPOpt,
+    check_run_dir,
     err,
     fail,
     open_sandbox,
@@ -38,15 +41,15 @@ ModeOpt = Annotated[str, typer.Option("--mode", help="honest (solve the task) | 
 
 
 def _options(concurrency: int, base_url: str | None, api_key_env: str, timeout: float, max_retries: int,
-             device: str | None, dtype: str | None) -> Any:
+             device: str | None, dtype: str | None, executor: str = "local", ray_address: str | None = None) -> Any:
     from bench.models import ModelOptions
 
     return ModelOptions(concurrency=concurrency, base_url=base_url, api_key_env=api_key_env, timeout_s=timeout,
-                        max_retries=max_retries, device=device, dtype=dtype)
+                        max_retries=max_retries, device=device, dtype=dtype, executor=executor, ray_address=ray_address)
 
 
-def _sandbox() -> Any:
-    return open_sandbox("docker", limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
+def _sandbox(executor: str = "local", ray_address: str | None = None) -> Any:
+    return open_sandbox("docker", executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
 
 
 def generate_cmd(
@@ -70,6 +73,8 @@ def generate_cmd(
     max_retries: MaxRetriesOpt = 6,
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Generate candidates for a split's tasks and label every sample by execution (re-run to resume)."""
     from bench.generate import GenerateError, GenerateRunConfig, default_out, make_generator, run_generation
@@ -79,10 +84,11 @@ def generate_cmd(
     cfg = GenerateRunConfig(generator=generator, mode=mode, split=split, samples=samples, limit=limit, seed=seed,
                             generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temp, top_p=top_p),
                             model_options=_options(concurrency, base_url, api_key_env, timeout, max_retries, device,
-                                                   dtype))
+                                                   dtype, executor, ray_address))
     s = open_suite(suite)
     run_dir = out_dir or default_out(cfg)
-    sb = _sandbox()
+    check_run_dir(run_dir)
+    sb = _sandbox(executor, ray_address)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn())
     try:
@@ -132,6 +138,8 @@ def grid_cmd(
     api_key_env: ApiKeyEnvOpt = "OPENAI_API_KEY",
     publish_name: Annotated[str | None, typer.Option("--publish", help="Also copy the grid into "
                                                      "leaderboard/grids/NAME for the site.")] = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Evaluate every reviewer on every generator's candidates: evasion-rate and catch@5%fpr matrices, heatmap."""
     from bench.generate import GenerateError
@@ -144,10 +152,12 @@ def grid_cmd(
     if "oracle" in revs:
         fail("the oracle reads hidden tests; it is not a reviewer for the grid")
     s = open_suite(suite)
-    sb = _sandbox()
+    check_run_dir(out_dir)
+    sb = _sandbox(executor, ray_address)
     try:
         doc = run_grid(revs, gens, s, sb, out_dir, mode=mode, split=split, samples=samples, limit=limit, seed=seed,
-                       model_options=_options(concurrency, base_url, api_key_env, 60.0, 6, None, None),
+                       model_options=_options(concurrency, base_url, api_key_env, 60.0, 6, None, None, executor,
+                                              ray_address),
                        log=lambda m: err.print(m, highlight=False))
     except (GenerateError, ValueError) as exc:
         fail(str(exc))

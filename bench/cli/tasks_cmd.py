@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.cli.common import err, fail, open_sandbox, open_suite, out
+from bench.cli.common import ExecutorOpt, RayAddressOpt, err, fail, open_sandbox, open_suite, out
 from harness.jobs import Limits
 from tasks.suite import DATA_DIR, DEFAULT_SUITE
 
@@ -26,6 +26,8 @@ def build_cmd(
     sandbox: Annotated[str, typer.Option("--sandbox")] = "docker",
     limit: Annotated[int, typer.Option("--limit", help="Only the first N tasks (for a quick build).")] = 0,
     workers: Annotated[int, typer.Option("--workers")] = 2,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Build the suite from HumanEval: hidden tests, candidates, labels, splits (deterministic per seed)."""
     from tasks.build import BuildConfig, GoldCheckError, build_suite
@@ -35,7 +37,7 @@ def build_cmd(
     sources = load_humaneval()
     if limit:
         sources = sources[:limit]
-    sb = open_sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
+    sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=err) as prog:
@@ -98,6 +100,8 @@ def check_cmd(
     suite: SuiteOpt = DEFAULT_PATH,
     sandbox: Annotated[str, typer.Option("--sandbox")] = "docker",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Label your own code against the suite's hidden tests (one output line per input line)."""
     from tasks.check import label_items, read_candidates
@@ -106,7 +110,7 @@ def check_cmd(
     if not candidates.exists():
         fail(f"--candidates {candidates}: no such file")
     items = read_candidates(candidates, s)
-    sb = open_sandbox(sandbox, limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
+    sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
     try:
         rows = label_items(sb, s, items)
     finally:

@@ -49,6 +49,8 @@ class ModelOptions:
         max_retries: retries on 429 / 5xx / timeouts / connection errors (``openai``).
         device: ``cpu``, ``cuda``, ``mps``...; None picks the best available (``hf``).
         dtype: ``float32``, ``bfloat16``, ``float16``; None picks by device (``hf``).
+        executor: ``local``, or ``ray`` to run the backend inside a Ray actor.
+        ray_address: the Ray cluster to join (None: a local Ray).
     """
 
     concurrency: int = 8
@@ -58,6 +60,8 @@ class ModelOptions:
     max_retries: int = 6
     device: str | None = None
     dtype: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,4 +152,12 @@ def create_model(spec: str, options: ModelOptions | None = None) -> Model:
         raise UnknownModel(f"unknown model {spec!r}; known forms: {', '.join(model_forms())}")
     if not rest:
         raise UnknownModel(f"model spec {spec!r} names no model; use {_FACTORIES[prefix][1]}")
-    return _FACTORIES[prefix][0](spec, options or ModelOptions())
+    opts = options or ModelOptions()
+    if opts.executor == "ray":
+        from dataclasses import replace
+
+        from bench.models.ray_model import RayModel
+
+        # no CPU reservation: on one machine the sandbox actors hold the CPUs; on a cluster pass GPUs via RayModel
+        return RayModel(spec, replace(opts, executor="local"), address=opts.ray_address, actor_cpus=0)
+    return _FACTORIES[prefix][0](spec, opts)
