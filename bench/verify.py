@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bench.review import parse_witness
+from harness.executor import rerun_infra_calls
 from harness.jobs import UNSTABLE, CallJob, Limits
 from harness.sandbox import Sandbox
 from tasks.compare import failing_indices
@@ -59,7 +60,7 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
         limits = Limits(timeout_s=task.time_limit_s, memory_mb=memory_mb)
         jobs.append(CallJob.create(task.reference, task.entry_point, [args], limits=limits))
         jobs.append(CallJob.create(items[i][1], task.entry_point, [args], limits=limits))
-    results = sandbox.run_calls(jobs) if jobs else []
+    results = rerun_infra_calls(sandbox, jobs, sandbox.run_calls(jobs)) if jobs else []
     # Infrastructure failures, and candidate timeouts/crashes that could come from contention,
     # are run again alone in a fresh sandbox before they count.
     again = [k for k in range(0, len(jobs), 2)

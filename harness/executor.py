@@ -22,6 +22,31 @@ def runtime_hash() -> str:
     return h.hexdigest()[:16]
 
 
+INFRA_WAITS = (1.0, 3.0, 6.0)
+
+
+def rerun_infra_calls(sandbox: Sandbox, jobs: Sequence[CallJob], results: list[list[CallResult]],
+                      waits: Sequence[float] = INFRA_WAITS) -> list[list[CallResult]]:
+    """Re-run the jobs that had an infrastructure outcome, waiting a little longer each round.
+
+    Infrastructure failures (a container or the Docker daemon going away) say nothing about the
+    candidate. Each round re-runs only the affected jobs (the pool replaces broken containers);
+    what is still ``infra`` after the last round is returned as such, for the caller to report.
+    """
+    import time
+
+    out = list(results)
+    for wait in waits:
+        todo = [k for k, res in enumerate(out) if any(r.infra for r in res)]
+        if not todo:
+            break
+        time.sleep(wait)
+        again = sandbox.run_calls([jobs[k] for k in todo])
+        for k, res in zip(todo, again):
+            out[k] = res
+    return out
+
+
 def default_cache_path() -> Path:
     base = os.environ.get("OBENCH_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "obench"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import codec
+from harness.executor import rerun_infra_calls
 from harness.jobs import UNSTABLE, CallJob, CallResult, Limits
 from harness.sandbox import Sandbox
 from tasks.compare import failing_indices
@@ -84,7 +85,7 @@ def label_items(sandbox: Sandbox, suite: Suite, items: list[CheckItem]) -> list[
         tests = _tests(task)
         jobs.append(CallJob.create(it.code or "", task.entry_point, [a for a, _ in tests],
                                    limits=Limits(timeout_s=task.time_limit_s, memory_mb=256, max_timeouts=2)))
-    results = sandbox.run_calls(jobs)
+    results = rerun_infra_calls(sandbox, jobs, sandbox.run_calls(jobs))
     for n, (it, res) in enumerate(zip(runnable, results)):
         task = suite.tasks[it.task_id]  # type: ignore[index]
         bad = _differs(task, res, _tests(task))
