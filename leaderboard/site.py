@@ -31,6 +31,25 @@ PROJECT_VERSION = "0.1.0"
 
 
 GRIDS_DIR = Path(__file__).resolve().parent / "grids"
+W2S_DIR = Path(__file__).resolve().parent / "w2s"
+
+
+def load_w2s(root: Path, out: Path) -> list[dict[str, Any]]:
+    """Weak-to-strong experiments under ``root`` (``obench w2s`` output dirs), with their plots copied to the site."""
+    from bench.w2s.report import leaderboard_summary
+
+    found = []
+    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
+        try:
+            summary = leaderboard_summary(d)
+        except (OSError, ValueError, KeyError):
+            continue
+        summary["name"] = d.name
+        if (d / "w2s.png").exists():
+            shutil.copyfile(d / "w2s.png", out / "plots" / f"w2s-{d.name}.png")
+            summary["plot"] = f"plots/w2s-{d.name}.png"
+        found.append(summary)
+    return found
 
 
 @dataclass
@@ -159,7 +178,7 @@ def _env() -> jinja2.Environment:
 
 
 def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbox: Any = None,
-               suites: dict[str, Path] | None = None, grids: Path = GRIDS_DIR) -> SiteResult:
+               suites: dict[str, Path] | None = None, grids: Path = GRIDS_DIR, w2s: Path = W2S_DIR) -> SiteResult:
     """Validate every submission under ``submissions`` and render the valid ones into ``out``."""
     from bench.rundir import Prediction
 
@@ -188,6 +207,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
                           "catch rate at the 5% FPR threshold", ("png", "svg"), label_key="label"):
             overview = "plots/overview.png"
     result.grids, result.rejected_grids = load_grids(grids, out)
+    w2s_rows = load_w2s(w2s, out)
     protocol_rows = protocol_view(entries, {n: [p.item() for p in sorted(v.predictions, key=lambda p: p.candidate_id)]
                                             for n, v in by_name.items()})
     suite = entries[0]["suite"] if entries else _default_suite(suites)
@@ -197,6 +217,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
            "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected],
            "protocols": protocol_rows,
+           "w2s": w2s_rows,
            "generator_grids": [{k: v for k, v in g.items() if k != "heatmap"} for g in result.grids],
            "rejected_grids": result.rejected_grids}
     (out / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
@@ -206,6 +227,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
               "table_metrics": TABLE_METRICS, "primary": PRIMARY}
     (out / "index.html").write_text(env.get_template("index.html.j2").render(
         entries=entries, overview=overview, rejected=result.rejected, grids=result.grids, **common))
+    (out / "w2s.html").write_text(env.get_template("w2s.html.j2").render(experiments=w2s_rows, **common))
     (out / "protocols.html").write_text(env.get_template("protocols.html.j2").render(rows=protocol_rows, **common))
     (out / "generators.html").write_text(env.get_template("generators.html.j2").render(
         grids=result.grids, rejected_grids=result.rejected_grids, **common))

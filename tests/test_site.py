@@ -93,4 +93,11 @@ def test_index_sorts_and_entry_pages_load(site, browser):
     page.wait_for_load_state("load")
     overview = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
     assert overview and all(w > 0 for w in overview)
+    for view, marker in (("generators.html", "Evasion"), ("protocols.html", "OGR"), ("w2s.html", "PGR")):
+        page.goto((site / view).as_uri())
+        page.wait_for_load_state("load")
+        assert marker.lower() in page.content().lower(), view
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert all(w > 0 for w in widths), (view, widths)
+        page.screenshot(path=str(ARTIFACTS / f"leaderboard-{view.replace('.html', '')}.png"), full_page=True)
     assert errors == []

@@ -11,6 +11,7 @@ from bench.cli.harness_cmd import harness_app
 from bench.cli.leaderboard_cmd import leaderboard_app, submit_cmd
 from bench.cli.ogr_cmd import ogr_cmd
 from bench.cli.tasks_cmd import tasks_app
+from bench.cli.w2s_cmd import w2s_cmd
 
 app = typer.Typer(
     name="obench",
@@ -29,6 +30,7 @@ app.command("generate")(generate_cmd)
 app.command("grid")(grid_cmd)
 app.command("ogr")(ogr_cmd)
 app.add_typer(bench_app, name="bench")
+app.command("w2s")(w2s_cmd)
 app.add_typer(suite_app, name="suite")
 app.add_typer(leaderboard_app, name="leaderboard")
 
