@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from harness.jobs import CallJob, CallResult, CheckJob, CheckResult, Limits, SandboxInfo, infra_call, infra_check
-from harness.sandbox import SandboxError, create_sandbox, register_sandbox
+from harness.sandbox import SandboxError, check_job_limits, create_sandbox, register_sandbox
 
 #: Largest chunk of jobs sent to an actor in one task.
 MAX_CHUNK = 32
@@ -294,13 +294,7 @@ class RaySandbox:
                            limits=self.limits, python=inner.python)
 
     def _check_limits(self, limits: Limits | None) -> None:
-        limits = limits or self.limits
-        if limits.memory_mb > self.limits.memory_mb or limits.nproc > self.limits.nproc:
-            raise SandboxError(
-                f"job limits (memory_mb={limits.memory_mb}, nproc={limits.nproc}) exceed this sandbox's "
-                f"(memory_mb={self.limits.memory_mb}, nproc={self.limits.nproc}), which size its containers; "
-                "create the sandbox with larger limits"
-            )
+        check_job_limits(limits or self.limits, self.limits)
 
     def run_calls(self, jobs: Sequence[CallJob], *, fresh: bool = False) -> list[list[CallResult]]:
         """One result per input of each job, in order (see :class:`harness.sandbox.Sandbox`)."""

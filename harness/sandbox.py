@@ -32,6 +32,20 @@ class SandboxError(RuntimeError):
     """A sandbox cannot be created or used; the message says how to fix it."""
 
 
+def check_job_limits(job: Limits, sandbox: Limits) -> None:
+    """Job limits may not exceed the sandbox's, which size its containers.
+
+    Raises:
+        SandboxError: naming both limits and the fix.
+    """
+    if job.memory_mb > sandbox.memory_mb or job.nproc > sandbox.nproc:
+        raise SandboxError(
+            f"job limits (memory_mb={job.memory_mb}, nproc={job.nproc}) exceed this sandbox's "
+            f"(memory_mb={sandbox.memory_mb}, nproc={sandbox.nproc}), which size its containers; "
+            "create the sandbox with larger limits"
+        )
+
+
 @runtime_checkable
 class Sandbox(Protocol):
     """A place to execute untrusted code.
@@ -321,12 +335,7 @@ class PooledSandbox:
         return got
 
     def _check_limits(self, limits: Limits) -> None:
-        if limits.memory_mb > self.limits.memory_mb or limits.nproc > self.limits.nproc:
-            raise SandboxError(
-                f"job limits (memory_mb={limits.memory_mb}, nproc={limits.nproc}) exceed this sandbox's "
-                f"(memory_mb={self.limits.memory_mb}, nproc={self.limits.nproc}), which size its containers; "
-                "create the sandbox with larger limits"
-            )
+        check_job_limits(limits, self.limits)
 
     def run_calls(self, jobs: Sequence[CallJob], *, fresh: bool = False) -> list[list[CallResult]]:
         wires = []

@@ -18,26 +18,8 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 pytestmark = pytest.mark.docker
 REQUIRE_DOCKER = os.environ.get("OBENCH_REQUIRE_DOCKER") == "1"
 
-SAMPLE = """
-import os, signal
-def f(kind):
-    print("called", kind)
-    if kind == "ok":
-        return {"t": (1, 2.5), "s": {3}, "n": float("nan"), "b": b"x", "none": None}
-    if kind == "error":
-        raise ValueError("bad input")
-    if kind == "timeout":
-        while True:
-            pass
-    if kind == "memory":
-        return bytearray(1 << 31)
-    if kind == "crash":
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if kind == "exit":
-        os._exit(3)
-    return kind
-"""
-KINDS = ["ok", "error", "timeout", "memory", "crash", "exit", "after"]
+from test_harness import KINDS, SAMPLE  # noqa: E402 - the same mix of outcomes as the docker tests
+
 SHORT = Limits(timeout_s=1.0, memory_mb=128)
 CHECK_TEST = "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(3) == 9, 'three'\n"
 SLOW = "import time\ndef f(x):\n    time.sleep(0.25)\n    return [x, x * x]\n"
