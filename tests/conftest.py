@@ -12,13 +12,18 @@ from harness.sandbox import SandboxError, create_sandbox
 REQUIRE_DOCKER = os.environ.get("OBENCH_REQUIRE_DOCKER") == "1"
 
 
-def _docker_or_skip(**kwargs):
+def required_sandbox(name: str = "docker", **kwargs):
+    """A sandbox backend; under `make test` (OBENCH_REQUIRE_DOCKER=1) a missing one fails, elsewhere it skips."""
     try:
-        return create_sandbox("docker", **kwargs)
+        return create_sandbox(name, **kwargs)
     except SandboxError as exc:
         if REQUIRE_DOCKER:
-            pytest.fail(f"docker is required under `make test` but unavailable: {exc}")
-        pytest.skip(f"docker unavailable: {exc}")
+            pytest.fail(f"the {name} sandbox is required under `make test` but unavailable: {exc}")
+        pytest.skip(f"{name} sandbox unavailable: {exc}")
+
+
+def _docker_or_skip(**kwargs):
+    return required_sandbox("docker", **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 pytestmark = pytest.mark.docker
-REQUIRE_DOCKER = os.environ.get("OBENCH_REQUIRE_DOCKER") == "1"
 
 from test_harness import KINDS, SAMPLE  # noqa: E402 - the same mix of outcomes as the docker tests
 
@@ -26,14 +25,9 @@ SLOW = "import time\ndef f(x):\n    time.sleep(0.25)\n    return [x, x * x]\n"
 
 
 def _ray_sandbox(**kwargs):
-    from harness.ray_sandbox import RaySandbox
+    from conftest import required_sandbox
 
-    try:
-        return RaySandbox(**kwargs)
-    except SandboxError as exc:
-        if REQUIRE_DOCKER:
-            pytest.fail(f"the ray sandbox (docker inside) is required under `make test`: {exc}")
-        pytest.skip(f"ray sandbox unavailable: {exc}")
+    return required_sandbox("ray", **kwargs)
 
 
 @pytest.fixture(scope="module")
