@@ -60,7 +60,7 @@ browser:
 	@sh leaderboard/ensure-browser.sh
 
 lint: venv
-	$(VENV)/bin/ruff check harness tasks bench leaderboard tests
+	$(VENV)/bin/ruff check harness tasks bench leaderboard obench tools tests
 	$(VENV)/bin/mypy
 
 ## bench: the benchmarks whose tables are in the README

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from harness.cache import ExecCache
-from harness.jobs import UNSTABLE, CallJob, CallResult, CheckJob, CheckResult, SandboxInfo
+from harness.jobs import UNSTABLE, CallJob, CallResult, CheckJob, CheckResult, Limits, SandboxInfo
 from harness.sandbox import Sandbox
 
 
@@ -23,28 +24,68 @@ def runtime_hash() -> str:
 
 
 INFRA_WAITS = (1.0, 3.0, 6.0)
+#: A confirmation re-run gets this many times the job's time limit (and the sandbox's whole memory).
+GENEROUS_TIME_FACTOR = 3.0
+
+Selector = Callable[[int, list[CallResult]], Sequence[int]]
+"""``select(job_index, results) -> input indices`` whose outcomes must be confirmed alone."""
 
 
-def rerun_infra_calls(sandbox: Sandbox, jobs: Sequence[CallJob], results: list[list[CallResult]],
-                      waits: Sequence[float] = INFRA_WAITS) -> list[list[CallResult]]:
-    """Re-run the jobs that had an infrastructure outcome, waiting a little longer each round.
+def unstable_inputs(_: int, results: list[CallResult]) -> list[int]:
+    """The default selector: every input whose outcome was a timeout, memory error or crash."""
+    return [k for k, r in enumerate(results) if r.status in UNSTABLE]
 
-    Infrastructure failures (a container or the Docker daemon going away) say nothing about the
-    candidate. Each round re-runs only the affected jobs (the pool replaces broken containers);
-    what is still ``infra`` after the last round is returned as such, for the caller to report.
+
+def generous_limits(job: Limits, sandbox: Limits) -> Limits:
+    """The limits of a confirmation re-run: a longer time limit and all of the sandbox's memory."""
+    return replace(job, timeout_s=job.timeout_s * GENEROUS_TIME_FACTOR,
+                   memory_mb=max(job.memory_mb, sandbox.memory_mb))
+
+
+def confirm_calls(sandbox: Sandbox, jobs: Sequence[CallJob], results: list[list[CallResult]], *,
+                  select: Selector | None = unstable_inputs, waits: Sequence[float] = INFRA_WAITS,
+                  sleep: Callable[[float], None] | None = None) -> tuple[list[list[CallResult]], int]:
+    """The one way an unstable outcome is re-run before anything is decided from it.
+
+    1. Infrastructure outcomes (a container or the daemon going away) say nothing about the
+       candidate: the affected jobs are re-run, waiting ``waits`` seconds before each round;
+       what is still ``infra`` after the last round is returned as such, for the caller to report.
+    2. Timeouts, memory errors and crashes can come from contention with neighbouring jobs: the
+       inputs ``select`` names are re-run alone, in a fresh sandbox instance, with
+       :func:`generous_limits`, and their new outcomes replace the old ones. ``select=None``
+       skips this step. What is still unstable after it is what the code really does.
+
+    Returns:
+        The merged results (same shape as ``results``) and the number of inputs confirmed.
     """
     import time
 
+    pause = sleep or time.sleep
     out = list(results)
     for wait in waits:
         todo = [k for k, res in enumerate(out) if any(r.infra for r in res)]
         if not todo:
             break
-        time.sleep(wait)
-        again = sandbox.run_calls([jobs[k] for k in todo])
-        for k, res in zip(todo, again):
+        pause(wait)
+        for k, res in zip(todo, sandbox.run_calls([jobs[k] for k in todo])):
             out[k] = res
-    return out
+    if select is None:
+        return out, 0
+    box = sandbox.info().limits
+    confirmed = 0
+    for k, job in enumerate(jobs):
+        idx = list(select(k, out[k]))
+        if not idx:
+            continue
+        sub = job.subset(idx)
+        sub = replace(sub, limits=generous_limits(job.limits or box, box))
+        again = sandbox.run_calls([sub], fresh=True)[0]
+        merged = list(out[k])
+        for i, r in zip(idx, again):
+            merged[i] = r
+        out[k] = merged
+        confirmed += len(idx)
+    return out, confirmed
 
 
 def default_cache_path() -> Path:
@@ -102,24 +143,16 @@ class Harness:
         fresh = self.sandbox.run_calls([jobs[i] for i in todo])
         for i, res in zip(todo, fresh):
             out[i] = res
-        if self.confirm:
-            self._confirm_calls(jobs, out, todo)
+        if self.confirm and todo:
+            merged, n = confirm_calls(self.sandbox, [jobs[i] for i in todo], [out[i] for i in todo],  # type: ignore[misc]
+                                      waits=())
+            self.confirmed += n
+            for i, res in zip(todo, merged):
+                out[i] = res
         if self.cache is not None:
             self.cache.put_many([(keys[i], [r.to_json() for r in out[i]]) for i in todo  # type: ignore[union-attr]
                                  if self._cacheable(out[i])])  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
-
-    def _confirm_calls(self, jobs: Sequence[CallJob], out: list, todo: list[int]) -> None:
-        for i in todo:
-            unstable = [k for k, r in enumerate(out[i]) if r.status in UNSTABLE]
-            if not unstable:
-                continue
-            again = self.sandbox.run_calls([jobs[i].subset(unstable)], fresh=True)[0]
-            self.confirmed += len(unstable)
-            merged = list(out[i])
-            for k, r in zip(unstable, again):
-                merged[k] = r
-            out[i] = merged
 
     def run_checks(self, jobs: Sequence[CheckJob]) -> list[CheckResult]:
         """One test-program outcome per job, in order."""

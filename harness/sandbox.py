@@ -22,6 +22,7 @@ from harness.jobs import (
     infra_check,
 )
 from harness.links import LinkBroken, RunnerLink
+from harness.plugins import SANDBOX_GROUP, load_entry_points, missing_hint
 
 HOST_GRACE_S = 20.0
 #: Jobs larger than this (JSON bytes) are never queued behind another job.
@@ -96,14 +97,14 @@ def create_sandbox(name: str, **kwargs: Any) -> Sandbox:
     _load_builtin()
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY))
-        raise SandboxError(f"unknown sandbox {name!r}; known sandboxes: {known}")
+        raise SandboxError(f"unknown sandbox {name!r}; known sandboxes: {known}"
+                           + ("" if _REGISTRY else missing_hint(SANDBOX_GROUP)))
     return _REGISTRY[name](**kwargs)
 
 
 def _load_builtin() -> None:
-    import harness.docker_sandbox  # noqa: F401
-    import harness.local_sandbox  # noqa: F401
-    import harness.ray_sandbox  # noqa: F401
+    """Backends register where they are defined; their modules are entry points."""
+    load_entry_points(SANDBOX_GROUP)
 
 
 class LinkPool:

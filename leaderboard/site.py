@@ -19,8 +19,8 @@ from typing import Any
 
 import jinja2
 
-from bench import plots
-from bench.scoring import METRICS, PRIMARY
+from bench.metrics.scoring import METRICS, PRIMARY
+from bench.runs import plots
 from leaderboard.submission import SUBMISSIONS_DIR
 from leaderboard.validate import Validation, known_suites, validate_submission
 
@@ -66,7 +66,7 @@ class SiteResult:
 def load_grids(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Grids under ``root``, each cell recomputed from its stored predictions; a grid whose ``grid.json``
     claims other numbers than its predictions give is rejected. Heatmaps are drawn into ``out/plots``."""
-    from bench.grid import heatmap, recompute
+    from bench.generation.grid import heatmap, recompute
 
     grids, rejected = [], []
     for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
@@ -180,7 +180,7 @@ def _env() -> jinja2.Environment:
 def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbox: Any = None,
                suites: dict[str, Path] | None = None, grids: Path = GRIDS_DIR, w2s: Path = W2S_DIR) -> SiteResult:
     """Validate every submission under ``submissions`` and render the valid ones into ``out``."""
-    from bench.rundir import Prediction
+    from bench.runs.rundir import Prediction
 
     result = SiteResult(Path(out))
     suites = suites if suites is not None else known_suites()
@@ -240,7 +240,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
 def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """One row per entry, grouped by protocol; OGR for protocol entries whose judge and strong model both
     have direct entries on the board (recomputed from the three entries' predictions, CI by task)."""
-    from bench.scoring import oversight_gap_recovered
+    from bench.metrics.scoring import oversight_gap_recovered
 
     direct = {e["reviewer"]: e for e in entries if e["protocol"] == "direct"}
     rows = []

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bench.rundir import RunDirError, load_manifest, load_predictions
-from bench.scoring import METRICS
+from bench.metrics.scoring import METRICS
+from bench.runs.rundir import RunDirError, load_manifest, load_predictions
 
 SCHEMA_VERSION = 1
 FILES = ("metadata.json", "manifest.json", "predictions.jsonl")

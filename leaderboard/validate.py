@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bench.review import parse_review
-from bench.rundir import N_BOOT, Prediction, RunManifest, compute_scores
-from bench.scoring import METRICS
+from bench.metrics.scoring import METRICS
+from bench.reviewing.parse import parse_review
+from bench.runs.rundir import N_BOOT, Prediction, RunManifest, compute_scores
 from leaderboard.submission import FILES, SubmissionMetadata
 
 DETERMINISTIC_BASELINES = ("random", "always-buggy", "lint")
@@ -246,7 +246,7 @@ def _check_ids(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, sp
 def _check_reviews(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, man: RunManifest) -> None:
     spec = str(man.reviewer.get("spec", ""))
     if spec.split(":", 1)[0] in DETERMINISTIC_BASELINES:
-        from bench.reviewers import ReviewRequest, create_reviewer
+        from bench.reviewing.reviewers import ReviewRequest, create_reviewer
 
         code = {c.candidate_id: c.code for c in suite.candidates}
         reqs = [ReviewRequest(p.candidate_id, p.task_id, suite.tasks[p.task_id].prompt, suite.tasks[p.task_id].entry_point,
@@ -287,7 +287,7 @@ def _compare_review(v: Validation, n: int, p: Prediction, verdict: str, p_buggy:
 
 
 def _rerun_witnesses(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, sandbox: Any) -> None:
-    from bench.verify import verify_witnesses
+    from bench.reviewing.verify import verify_witnesses
 
     with_witness = [(n, p) for n, p in rows if p.witness]
     for n, p in rows:
@@ -303,7 +303,9 @@ def _rerun_witnesses(v: Validation, rows: list[tuple[int, Prediction]], suite: A
         sandbox = create_sandbox("docker", limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
     try:
         code = {c.candidate_id: c.code for c in suite.candidates}
-        checks = verify_witnesses(sandbox, suite, [(p.task_id, code[p.candidate_id], p.witness) for _, p in with_witness])
+        labels = {c.candidate_id: c.label for c in suite.candidates}
+        checks = verify_witnesses(sandbox, suite, [(p.task_id, code[p.candidate_id], p.witness) for _, p in with_witness],
+                                  labels=[labels[p.candidate_id] for _, p in with_witness])
     finally:
         if own:
             sandbox.close()

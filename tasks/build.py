@@ -28,18 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import codec
+from harness.executor import confirm_calls
 from harness.jobs import CallJob, CallResult, Limits, calibrated_timeout
 from harness.sandbox import Sandbox
 from tasks.augment import AugmentConfig, grow_hidden
-from tasks.compare import failing_indices, outcomes_differ
+from tasks.compare import outcomes_differ
 from tasks.contracts import Contract
+from tasks.labels import SUBTLETY_BUCKETS, Case, Judgement, Test, label_cases, subtlety_bucket, witness_records
 from tasks.mutants import propose_mutants
 from tasks.rewrites import normalise, rewrite
 from tasks.sources import SourceTask
 from tasks.visible import Example, parse_examples
-
-#: Outcomes that decide a buggy label: a wrong value or an exception, never a resource limit.
-DETERMINISTIC = frozenset({"ok", "error"})
 
 COLLECT = '''
 
@@ -162,27 +161,40 @@ class SuiteBuilder:
 
     # -------------------------------------------------------------- execution helpers
     def _run(self, jobs: list[CallJob], step: str = "") -> list[list[CallResult]]:
-        """Run jobs; a job hit by an infrastructure failure is re-run alone, and the build
-        stops if it fails again (an infra outcome must never shape the suite)."""
+        """Run reference jobs; infrastructure failures are re-run with backoff
+        (:func:`harness.executor.confirm_calls`), and the build stops if one remains
+        (an infra outcome must never shape the suite)."""
         out: list[list[CallResult]] = []
         chunk = 64
         for i in range(0, len(jobs), chunk):
-            part = self.sandbox.run_calls(jobs[i : i + chunk])
-            for k, res in enumerate(part):
+            part, _ = confirm_calls(self.sandbox, jobs[i: i + chunk], self.sandbox.run_calls(jobs[i: i + chunk]),
+                                    select=None)
+            for res in part:
                 if any(r.infra for r in res):
-                    part[k] = self.sandbox.run_calls([jobs[i + k]], fresh=True)[0]
-                    if any(r.infra for r in part[k]):
-                        raise BuildError(f"sandbox infrastructure failed twice on one job: {part[k][0].error}")
+                    raise BuildError(f"sandbox infrastructure failed on one job after retries: {res[0].error}")
             out.extend(part)
             if step:
                 self.progress(step, min(i + chunk, len(jobs)), len(jobs))
         return out
 
     @staticmethod
-    def _bad(s: TaskSpec, res: list[CallResult], inputs: list[tuple[Any, ...]], expected: list[Any]) -> list[int]:
-        """Indices where the outcome differs from the reference (or is not a valid answer)."""
-        return failing_indices(res, list(zip(inputs, expected)), unordered=s.contract.unordered,
-                               valid_output=s.contract.valid_output)
+    def _tests(s: TaskSpec, visible_only: bool = False) -> list[Test]:
+        tests = list(zip(s.visible_inputs, s.visible_outputs))
+        return tests if visible_only else tests + list(zip(s.hidden_inputs, s.hidden_outputs))
+
+    def _case(self, s: TaskSpec, code: str, limits: Limits, visible_only: bool = False) -> Case:
+        tests = self._tests(s, visible_only)
+        return Case(CallJob.create(code, s.source.entry_point, [a for a, _ in tests], limits=limits), tests,
+                    len(s.visible_inputs), s.contract.unordered, s.contract.valid_output)
+
+    def _label(self, cases: list[Case], step: str, confirm: bool = True) -> list[tuple[Judgement, list[CallResult]]]:
+        """:func:`tasks.labels.label_cases`; a remaining infra outcome stops the build."""
+        judged = label_cases(self.sandbox, cases, confirm=confirm,
+                             progress=lambda done, total: self.progress(step, done, total))
+        for j, _ in judged:
+            if j.label == "infra":
+                raise BuildError(f"sandbox infrastructure failed on one job after retries: {j.reason}")
+        return judged
 
     # -------------------------------------------------------------- steps
     def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract]) -> list[TaskSpec]:
@@ -247,13 +259,12 @@ class SuiteBuilder:
 
     def gold_check(self, specs: list[TaskSpec]) -> None:
         """Every reference passes all its visible and hidden tests, untraced; sets time limits."""
-        jobs = [CallJob.create(s.reference, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
-                               limits=Limits(timeout_s=10.0, memory_mb=512)) for s in specs]
+        cases = [self._case(s, s.reference, Limits(timeout_s=10.0, memory_mb=512)) for s in specs]
         failures = []
-        for s, res in zip(specs, self._run(jobs, "gold self-check")):
-            bad = self._bad(s, res, s.visible_inputs + s.hidden_inputs, s.visible_outputs + s.hidden_outputs)
-            if bad:
-                failures.append(f"{s.task_id}: reference differs from its recorded output on {len(bad)} inputs")
+        for s, (j, res) in zip(specs, self._label(cases, "gold self-check")):
+            if j.label != "correct":
+                failures.append(f"{s.task_id}: reference is {j.shown} against its recorded outputs "
+                                f"({len(j.failing)} inputs differ)")
             slowest = max((r.duration_s for r in res), default=0.0)
             limit = calibrated_timeout(slowest, self.config.time_limit_k, self.config.min_time_limit_s)
             s.time_limit_s = float(-(-limit // 0.5) * 0.5)  # round up to 0.5 s so the hash is stable
@@ -292,68 +303,43 @@ class SuiteBuilder:
             return Limits(timeout_s=s.time_limit_s, memory_mb=256, max_timeouts=2)
 
         phase1 = [k for k, c in enumerate(cands) if by_id[c.task_id].visible_inputs]
-        jobs1 = [CallJob.create(cands[k].code, by_id[cands[k].task_id].source.entry_point,
-                                by_id[cands[k].task_id].visible_inputs, limits=limits(by_id[cands[k].task_id]))
-                 for k in phase1]
+        cases1 = [self._case(by_id[cands[k].task_id], cands[k].code, limits(by_id[cands[k].task_id]), visible_only=True)
+                  for k in phase1]
         failed_visible: set[int] = set()
-        for k, res in zip(phase1, self._run(jobs1, "visible tests of candidates")):
-            s = by_id[cands[k].task_id]
-            if self._bad(s, res, s.visible_inputs, s.visible_outputs):
+        # A filter, not a label: anything but a clean pass on the visible tests is dropped.
+        for k, (j, _) in zip(phase1, self._label(cases1, "visible tests of candidates", confirm=False)):
+            if j.label != "correct":
                 failed_visible.add(k)
         for k in failed_visible:
             cands[k].dropped = "rewrite changed behaviour" if cands[k].kind != "mutation" else "fails visible tests"
         todo = [k for k in range(len(cands)) if k not in failed_visible]
-        jobs = []
-        for k in todo:
-            s = by_id[cands[k].task_id]
-            jobs.append(CallJob.create(cands[k].code, s.source.entry_point, s.visible_inputs + s.hidden_inputs,
-                                       limits=limits(s)))
-        # A label is decided only by deterministic outcomes (a wrong value or an exception);
-        # candidates whose only failures are timeouts, memory errors or crashes are dropped,
-        # so no label ever rests on contention.
-        results = self._run(jobs, "labelling candidates")
-        for k, res in zip(todo, results):
-            self._judge(by_id[cands[k].task_id], cands[k], res)
+        cases = [self._case(by_id[cands[k].task_id], cands[k].code, limits(by_id[cands[k].task_id])) for k in todo]
+        # The label is tasks.labels' rule: candidates whose only failures are timeouts, memory
+        # errors or crashes (after confirmation alone) are undecided and dropped.
+        for k, (j, res) in zip(todo, self._label(cases, "labelling candidates")):
+            self._judge(by_id[cands[k].task_id], cands[k], j, res)
 
-    def _fails(self, s: TaskSpec, res: list[CallResult]) -> tuple[list[int], list[int]]:
-        nv = len(s.visible_inputs)
-        bad = self._bad(s, res, s.visible_inputs + s.hidden_inputs, s.visible_outputs + s.hidden_outputs)
-        return [k for k in bad if k < nv], [k - nv for k in bad if k >= nv]
-
-    def _judge(self, s: TaskSpec, c: CandidateSpec, res: list[CallResult]) -> None:
-        if any(r.infra for r in res):
-            c.dropped = "infra"
-            return
-        vis, hid = self._fails(s, res)
-        nv = len(s.visible_inputs)
+    def _judge(self, s: TaskSpec, c: CandidateSpec, j: Judgement, res: list[CallResult]) -> None:
+        hid = j.hidden_failing
         c.n_hidden = len(s.hidden_inputs)
         c.n_failed = len(hid)
         c.original_failed = sum(1 for k in hid if s.hidden_origin[k] == "source")
         if c.kind != "mutation":
             c.label = "correct"
-            if vis or hid:
+            if j.label != "correct":
                 c.dropped = "rewrite changed behaviour (or hit a resource limit)"
             return
-        if vis:
+        if j.visible_failing:
             c.dropped = "fails visible tests"
             return
-        if not hid:
+        if j.label == "correct":
             c.dropped = "no hidden failure (equivalent or undetected)"
             return
-        decisive = [k for k in hid if res[nv + k].status in DETERMINISTIC]
-        if not decisive:
+        if j.label == "undecided":
             c.dropped = "only resource failures (timeout / memory / crash)"
             return
         c.label = "buggy"
-        for k in decisive[: self.config.witnesses]:
-            r = res[nv + k]
-            c.witnesses.append({
-                "input": codec.dumps(list(s.hidden_inputs[k])),
-                "expected": codec.dumps(s.hidden_outputs[k]),
-                "status": r.status,
-                "actual": codec.dumps(r.decoded) if r.status == "ok" else None,
-                "error": (f"{r.error.get('type')}: {r.error.get('message')}" if r.error else None),
-            })
+        c.witnesses.extend(witness_records(j, res, self._tests(s), self.config.witnesses))
 
 
 def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig) -> list[CandidateSpec]:
@@ -450,16 +436,6 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-SUBTLETY_BUCKETS = ((0.0, 0.05, "<5%"), (0.05, 0.2, "5-20%"), (0.2, 0.5, "20-50%"), (0.5, 1.01, ">=50%"))
-
-
-def subtlety_bucket(x: float) -> str:
-    for lo, hi, name in SUBTLETY_BUCKETS:
-        if lo <= x < hi:
-            return name
-    return ">=50%"
-
-
 def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict[str, Contract], out: Any,
                 config: BuildConfig | None = None, name: str = "oversightbench-v1", version: str = "1.0.0",
                 progress: Callable[[str, int, int], None] | None = None) -> Any:
@@ -527,7 +503,7 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         "families": dict(Counter(c.family for c in cand_records if c.label == "buggy").most_common()),
         "n_families": len({c.family for c in cand_records if c.label == "buggy"}),
         "subtlety_buckets": {name: sum(1 for c in cand_records if c.label == "buggy" and subtlety_bucket(c.subtlety) == name)
-                             for _, _, name in SUBTLETY_BUCKETS},
+                             for _, name in SUBTLETY_BUCKETS},
         "dropped": dict(Counter(c.dropped for c in cands if c.dropped)),
         "docstring_disagreements": sum(len(s.docstring_disagrees) for s in specs),
         "tasks_without_visible": sum(1 for s in specs if not s.visible_inputs),

@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import codec
-from harness.executor import rerun_infra_calls
-from harness.jobs import UNSTABLE, CallJob, CallResult, Limits
 from harness.sandbox import Sandbox
-from tasks.compare import failing_indices
-from tasks.suite import Suite, TaskRecord
+from tasks.labels import label_cases, task_case
+from tasks.suite import Suite
 
 MAX_WITNESSES = 3
 
@@ -60,57 +58,34 @@ def read_candidates(path: str | Path, suite: Suite) -> list[CheckItem]:
     return items
 
 
-def _valid_output(task_id: str) -> Any:
-    from tasks.contracts.humaneval import CONTRACTS
-
-    contract = CONTRACTS.get(task_id)
-    return contract.valid_output if contract is not None else None
-
-
-def _tests(task: TaskRecord) -> list[tuple[tuple[Any, ...], Any]]:
-    """Visible then hidden tests: the same sequence the build labelled with."""
-    return task.visible() + task.hidden()
-
-
-def _differs(task: TaskRecord, results: list[CallResult], tests: list[tuple[tuple[Any, ...], Any]]) -> list[int]:
-    return failing_indices(results, tests, unordered=task.unordered_output, valid_output=_valid_output(task.task_id))
-
-
 def label_items(sandbox: Sandbox, suite: Suite, items: list[CheckItem]) -> list[dict[str, Any]]:
-    """One output row per item: label ``buggy`` / ``correct`` / ``invalid``, witnesses, error."""
+    """One output row per item: label ``buggy`` / ``correct`` / ``undecided: ...`` / ``invalid``, witnesses, error.
+
+    The label is :mod:`tasks.labels`' rule; ``undecided`` rows keep the unstable outcomes as evidence.
+    """
     runnable = [it for it in items if it.error is None]
-    jobs = []
-    for it in runnable:
-        task = suite.tasks[it.task_id]  # type: ignore[index]
-        tests = _tests(task)
-        jobs.append(CallJob.create(it.code or "", task.entry_point, [a for a, _ in tests],
-                                   limits=Limits(timeout_s=task.time_limit_s, memory_mb=256, max_timeouts=2)))
-    results = rerun_infra_calls(sandbox, jobs, sandbox.run_calls(jobs))
-    for n, (it, res) in enumerate(zip(runnable, results)):
-        task = suite.tasks[it.task_id]  # type: ignore[index]
-        bad = _differs(task, res, _tests(task))
-        if bad and all(res[k].status in UNSTABLE for k in bad):
-            results[n] = sandbox.run_calls([jobs[n]], fresh=True)[0]
+    cases = [task_case(suite.tasks[it.task_id], it.code or "") for it in runnable]  # type: ignore[index]
+    judged = label_cases(sandbox, cases)
     out_by_line: dict[int, dict[str, Any]] = {}
-    for it, res in zip(runnable, results):
-        task = suite.tasks[it.task_id]  # type: ignore[index]
-        tests = _tests(task)
-        if any(r.infra for r in res):
+    for it, case, (j, res) in zip(runnable, cases, judged):
+        if j.label == "infra":
             out_by_line[it.line] = {"task_id": it.task_id, "label": "invalid", "witnesses": [],
-                                    "error": "sandbox infrastructure failure; re-run"}
+                                    "error": f"sandbox infrastructure failure ({j.reason}); re-run"}
             continue
-        bad = _differs(task, res, tests)
+        tests = case.tests
+        evidence = j.decisive if j.label == "buggy" else j.failing
         witnesses = []
-        for k in bad[:MAX_WITNESSES]:
+        for k in evidence[:MAX_WITNESSES]:
             r = res[k]
             witnesses.append({"input": codec.encode(list(tests[k][0])), "expected": codec.encode(tests[k][1]),
                               "status": r.status, "actual": r.value if r.status == "ok" else None,
                               "error": f"{r.error.get('type')}: {r.error.get('message')}" if r.error else None})
-        n_visible = len(task.visible())
-        out_by_line[it.line] = {"task_id": it.task_id, "label": "buggy" if bad else "correct", "witnesses": witnesses,
-                                "n_failed": len(bad), "n_tests": len(tests), "error": None,
-                                "n_visible_failed": sum(1 for k in bad if k < n_visible),
-                                "n_hidden_failed": sum(1 for k in bad if k >= n_visible),
+        n_visible = j.n_visible
+        out_by_line[it.line] = {"task_id": it.task_id, "label": j.shown, "witnesses": witnesses,
+                                "n_failed": len(j.failing), "n_tests": len(tests), "error": None,
+                                "hidden_bug": j.hidden_bug,
+                                "n_visible_failed": len(j.visible_failing),
+                                "n_hidden_failed": len(j.hidden_failing),
                                 "n_hidden": len(tests) - n_visible}
     rows: list[dict[str, Any]] = []
     for it in items:

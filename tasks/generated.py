@@ -37,11 +37,21 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from harness import codec
-from harness.jobs import UNSTABLE, CallJob, CallResult, Limits
+from harness.jobs import CallResult
 from harness.sandbox import Sandbox
-from tasks.build import DETERMINISTIC, SUBTLETY_BUCKETS, candidate_id, leakage_auroc, subtlety_bucket
-from tasks.check import MAX_WITNESSES, _differs, _tests
+from tasks.build import candidate_id, leakage_auroc
+from tasks.check import MAX_WITNESSES
+from tasks.labels import (
+    SUBTLETY_BUCKETS,
+    Case,
+    Judgement,
+    Test,
+    label_cases,
+    subtlety_bucket,
+    task_case,
+    task_tests,
+    witness_records,
+)
 from tasks.mutants import changed_lines
 from tasks.rewrites import normalise
 from tasks.suite import SPLITS, CandidateRecord, Suite, SuiteManifest, TaskRecord, write_suite
@@ -120,22 +130,15 @@ class _TaskTests:
     """Decoded tests of one task (decoded once per build)."""
 
     task: TaskRecord
-    tests: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)
+    tests: list[Test] = field(default_factory=list)
     n_visible: int = 0
 
     @classmethod
     def of(cls, task: TaskRecord) -> _TaskTests:
-        return cls(task, _tests(task), len(task.visible()))
+        return cls(task, task_tests(task), len(task.visible()))
 
-    def failures(self, res: list[CallResult]) -> tuple[list[int], list[int]]:
-        """Indices of failed visible tests, and of failed hidden tests (0-based among the hidden)."""
-        bad = _differs(self.task, res, self.tests)
-        nv = self.n_visible
-        return [k for k in bad if k < nv], [k - nv for k in bad if k >= nv]
-
-    def job(self, code: str) -> CallJob:
-        return CallJob.create(code, self.task.entry_point, [a for a, _ in self.tests],
-                              limits=Limits(timeout_s=self.task.time_limit_s, memory_mb=256, max_timeouts=2))
+    def case(self, code: str) -> Case:
+        return task_case(self.task, code, self.tests, self.n_visible)
 
 
 def _defines(code: str, name: str) -> bool:
@@ -150,57 +153,27 @@ def _defines(code: str, name: str) -> bool:
     return False
 
 
-def _needs_confirmation(tt: _TaskTests, res: list[CallResult]) -> bool:
-    """Whether the decision would rest only on outcomes that may come from contention or the harness."""
-    if any(r.infra for r in res):
-        return True
-    vis, hid = tt.failures(res)
-    if vis:
-        return all(res[k].status in UNSTABLE for k in vis)
-    return bool(hid) and not any(res[tt.n_visible + k].status in DETERMINISTIC for k in hid)
-
-
-def _judge(tt: _TaskTests, c: _Cand, res: list[CallResult]) -> _Cand:
+def _judge(tt: _TaskTests, c: _Cand, j: Judgement, res: list[CallResult]) -> _Cand:
     """The candidate with its label and bug facts, or with the reason it is dropped."""
     n_hidden = len(tt.tests) - tt.n_visible
-    if any(r.infra for r in res):
+    if j.label == "infra":
         return replace(c, dropped=DROP_INFRA, n_hidden=n_hidden)
-    vis, hid = tt.failures(res)
-    if vis:
+    if j.visible_failing:
         return replace(c, dropped=DROP_FAILS_VISIBLE, n_hidden=n_hidden)
-    if not hid:
+    if j.label == "correct":
         return replace(c, label="correct", n_hidden=n_hidden)
-    nv = tt.n_visible
-    decisive = [k for k in hid if res[nv + k].status in DETERMINISTIC]
-    if not decisive:
-        return replace(c, dropped=DROP_RESOURCE, n_failed=len(hid), n_hidden=n_hidden)
-    witnesses = []
-    for k in decisive[:MAX_WITNESSES]:
-        r = res[nv + k]
-        args, expected = tt.tests[nv + k]
-        witnesses.append({
-            "input": codec.dumps(list(args)),
-            "expected": codec.dumps(expected),
-            "status": r.status,
-            "actual": codec.dumps(r.decoded) if r.status == "ok" else None,
-            "error": f"{r.error.get('type')}: {r.error.get('message')}" if r.error else None,
-        })
-    return replace(c, label="buggy", witnesses=tuple(witnesses), n_failed=len(hid), n_hidden=n_hidden)
+    if j.label == "undecided":
+        return replace(c, dropped=DROP_RESOURCE, n_failed=len(j.hidden_failing), n_hidden=n_hidden)
+    witnesses = witness_records(j, res, tt.tests, MAX_WITNESSES)
+    return replace(c, label="buggy", witnesses=tuple(witnesses), n_failed=len(j.hidden_failing), n_hidden=n_hidden)
 
 
 def _label(sandbox: Sandbox, tests: dict[str, _TaskTests], cands: list[_Cand], step: str,
            progress: Callable[[str, int, int], None]) -> list[_Cand]:
-    """Run every candidate on its task's visible and hidden tests; confirm unstable decisions alone."""
-    jobs = [tests[c.task_id].job(c.code) for c in cands]
-    results: list[list[CallResult]] = []
-    for i in range(0, len(jobs), CHUNK):
-        part = sandbox.run_calls(jobs[i : i + CHUNK])
-        for k, res in enumerate(part):
-            if _needs_confirmation(tests[cands[i + k].task_id], res):
-                part[k] = sandbox.run_calls([jobs[i + k]], fresh=True)[0]
-        results.extend(part)
-        progress(step, min(i + CHUNK, len(jobs)), len(jobs))
-    return [_judge(tests[c.task_id], c, res) for c, res in zip(cands, results)]
+    """Label every candidate on its task's visible and hidden tests (:func:`tasks.labels.label_cases`)."""
+    judged = label_cases(sandbox, [tests[c.task_id].case(c.code) for c in cands], chunk=CHUNK,
+                         progress=lambda done, total: progress(step, done, total))
+    return [_judge(tests[c.task_id], c, j, res) for c, (j, res) in zip(cands, judged)]
 
 
 def _round_robin(cands: list[_Cand]) -> list[_Cand]:
@@ -472,5 +445,5 @@ def _stats(items: Sequence[GeneratedItem], labelled: list[_Cand], usable: list[_
         "top_ups_rejected": dict(sorted(rejected.items())),
         "leakage_auroc": None if auroc is None else round(auroc, 4),
         "subtlety_buckets": {bucket: sum(1 for c in records if c.label == "buggy" and subtlety_bucket(c.subtlety) == bucket)
-                             for _, _, bucket in SUBTLETY_BUCKETS},
+                             for _, bucket in SUBTLETY_BUCKETS},
     }

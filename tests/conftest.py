@@ -67,10 +67,10 @@ def model_run(tmp_path_factory, eval_sandbox):
     """A complete test-split run of a model reviewer served over real HTTP on loopback (with witnesses)."""
     from pathlib import Path
 
-    from bench.evaluate import EvalConfig, evaluate
-    from bench.mock_server import MODEL_ID, MockServer
     from bench.models import ModelOptions
+    from bench.runs.evaluate import EvalConfig, evaluate
     from tasks.suite import load_suite
+    from tools.mock_server import MODEL_ID, MockServer
 
     out = Path(tmp_path_factory.mktemp("model-run")) / "run"
     with MockServer() as server:

@@ -24,7 +24,7 @@ def f(kind):
 
 
 def obench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "obench", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture()

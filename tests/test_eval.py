@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.scoring import METRICS
+from bench.metrics.scoring import METRICS
 
 pytestmark = pytest.mark.docker
 
 
 def obench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "obench", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

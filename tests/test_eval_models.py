@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from tinylm import CHAT_TEMPLATE, build_tiny_lm
 
-from bench.mock_server import MODEL_ID, MockServer
+from tools.mock_server import MODEL_ID, MockServer
 
 pytestmark = pytest.mark.docker
-OBENCH = [sys.executable, "-m", "bench.cli"]
+OBENCH = [sys.executable, "-m", "obench"]
 
 
 def obench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench.extract import STATUSES, Extraction, extract_code
+from bench.generation.extract import STATUSES, Extraction, extract_code
 
 PROMPT = '''from typing import List
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.mock_server import MODEL_ID, MockServer, review_responder
 from tasks.suite import load_suite
+from tools.mock_server import MODEL_ID, MockServer, review_responder
 
 pytestmark = pytest.mark.docker
-OBENCH = [sys.executable, "-m", "bench.cli"]
+OBENCH = [sys.executable, "-m", "obench"]
 REPO = Path(__file__).resolve().parent.parent
 
 

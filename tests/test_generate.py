@@ -14,12 +14,12 @@ import pytest
 from sklearn.metrics import roc_curve
 from tinylm import build_tiny_lm
 
-from bench.generate import pass_at_k, select_tasks
-from bench.mock_server import MockServer
+from bench.generation.generate import pass_at_k, select_tasks
 from tasks.suite import load_suite
+from tools.mock_server import MockServer
 
 pytestmark = pytest.mark.docker
-OBENCH = [sys.executable, "-m", "bench.cli"]
+OBENCH = [sys.executable, "-m", "obench"]
 KINDS = ("correct", "fails_visible", "hidden_bug", "does_not_compile", "no_code")
 N_TASKS = 10
 
@@ -161,7 +161,7 @@ def test_grid_matrix_heatmap_and_generator_view(suite, tmp_path):
     n_bug_tasks = sum(1 for k, _ in script_a.values() if k == "hidden_bug")
     assert doc["generator_stats"]["openai:gen-b"]["counts"]["ok"] == n_bug_tasks
     # the leaderboard shows it: published, recomputed, rendered
-    from bench.grid import publish
+    from bench.generation.grid import publish
 
     grids = tmp_path / "grids"
     publish(tmp_path / "grid", "test-grid", root=grids)

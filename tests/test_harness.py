@@ -103,7 +103,7 @@ def test_check_programs(docker_sandbox):
 
 @pytest.mark.docker
 def test_humaneval_references_pass_and_a_mutant_fails(docker_sandbox):
-    from harness.bench import _problems, check_jobs
+    from tools.harness_bench import _problems, check_jobs
 
     problems = _problems()[:12]
     jobs = check_jobs(problems, Limits(timeout_s=10.0, memory_mb=128))

@@ -128,7 +128,7 @@ def test_edited_reviews_labels_and_extra_files_are_rejected(good, tmp_path, eval
 
 
 def test_oracle_and_partial_runs_are_not_entries(tmp_path, eval_sandbox):
-    from bench.evaluate import EvalConfig, evaluate
+    from bench.runs.evaluate import EvalConfig, evaluate
     from tasks.suite import load_suite
 
     suite = load_suite()
@@ -157,7 +157,7 @@ def test_shipped_baselines_are_valid_and_ranks_show_ties(tmp_path, eval_sandbox)
 
 
 def test_cli_validate_exit_status(good, tmp_path):
-    cli = [sys.executable, "-m", "bench.cli", "leaderboard", "validate"]
+    cli = [sys.executable, "-m", "obench", "leaderboard", "validate"]
     res = subprocess.run([*cli, str(good)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "valid:" in res.stdout, res.stderr
     d = _copy(good, tmp_path)

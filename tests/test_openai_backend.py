@@ -13,10 +13,10 @@ import urllib.request
 
 import pytest
 
-from bench.mock_server import MockServer, review_responder
 from bench.models import GenerateConfig, Generation, ModelOptions, UnknownModel, create_model
 from bench.models.openai_api import OpenAIModel
-from bench.review import parse_review
+from bench.reviewing.parse import parse_review
+from tools.mock_server import MockServer, review_responder
 
 CONFIG = GenerateConfig(max_new_tokens=64)
 
@@ -257,7 +257,7 @@ def test_server_rejects_invalid_json_and_lists_models():
 
 
 def test_cli_serves_until_interrupted():
-    proc = subprocess.Popen([sys.executable, "-m", "bench.mock_server", "--port", "0", "--latency", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "tools.mock_server", "--port", "0", "--latency", "0"],
                             stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline() if proc.stdout else ""

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.mock_server import MockServer, protocol_demo_responders, suite_facts
-from bench.protocols import side_for
+from bench.reviewing.protocols import side_for
+from tools.mock_server import MockServer, protocol_demo_responders, suite_facts
 
 pytestmark = pytest.mark.docker
-OBENCH = [sys.executable, "-m", "bench.cli"]
+OBENCH = [sys.executable, "-m", "obench"]
 LIMIT = 16
 CODE_RE = re.compile(r"## Candidate implementation of `\w+`\n```\n(.*?)\n```", re.DOTALL)
 

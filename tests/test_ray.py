@@ -167,9 +167,9 @@ def test_start_failures_are_readable_errors(ray_sb):
 
 
 def test_ray_model_streams_every_index_like_the_plain_backend(ray_sb):
-    from bench.mock_server import MODEL_ID, MockServer
     from bench.models import GenerateConfig, ModelOptions, create_model
     from bench.models.ray_model import EXECUTOR_KEY, RayModel
+    from tools.mock_server import MODEL_ID, MockServer
 
     prompts = [[{"role": "user", "content": f"Review this code number {i}:\ndef f(x):\n    return x + {i}\n"}]
                for i in range(40)]
@@ -189,9 +189,9 @@ def test_ray_model_streams_every_index_like_the_plain_backend(ray_sb):
 
 
 def test_ray_model_survives_a_killed_actor(ray_sb):
-    from bench.mock_server import MODEL_ID, MockServer
     from bench.models import GenerateConfig, ModelOptions
     from bench.models.ray_model import RayModel
+    from tools.mock_server import MODEL_ID, MockServer
 
     prompts = [[{"role": "user", "content": f"prompt {i}"}] for i in range(16)]
     with MockServer(latency_s=0.3) as server:
@@ -211,10 +211,10 @@ def test_cli_executor_ray_equals_local_item_for_item(tmp_path):
     import subprocess
     import sys
 
-    from bench.mock_server import MODEL_ID, MockServer
     from tasks.suite import load_suite
+    from tools.mock_server import MODEL_ID, MockServer
 
-    cli = [sys.executable, "-m", "bench.cli"]
+    cli = [sys.executable, "-m", "obench"]
     with MockServer(latency_s=0.01) as server:
         runs = {}
         for executor in ("local", "ray"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.review import parse_review, parse_witness
+from bench.reviewing.parse import parse_review, parse_witness
 
 GOOD = '{"verdict": "buggy", "p_buggy": 0.8, "lines": [3, 4], "explanation": "off by one", "witness": "([1, 2], 3)"}'
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.reviewers import ReviewRequest, UnknownReviewer, create_reviewer
-from bench.scoring import Item, score
+from bench.metrics.scoring import Item, score
+from bench.reviewing.reviewers import ReviewRequest, UnknownReviewer, create_reviewer
 from tasks.suite import load_suite
 
 
@@ -44,7 +44,7 @@ def test_always_buggy_catches_everything_and_alarms_on_everything():
 
 
 def test_lint_finds_planted_problems_and_scores_the_suite():
-    from bench.reviewers import lint_findings
+    from bench.reviewing.reviewers import lint_findings
 
     code = "def f(xs):\n    list = []\n    for i in range(len(xs) - 1):\n        if xs[i] == None:\n            return 1\n            x = 2\n    return 0\n"
     msgs = " ".join(m for _, m in lint_findings(code))
@@ -60,8 +60,8 @@ def test_lint_finds_planted_problems_and_scores_the_suite():
 
 @pytest.mark.docker
 def test_oracle_is_the_ceiling(make_docker_sandbox):
-    from bench.reviewers import OracleReviewer
-    from bench.verify import verify_witnesses
+    from bench.reviewing.reviewers import OracleReviewer
+    from bench.reviewing.verify import verify_witnesses
     from harness.jobs import Limits
 
     suite = load_suite()

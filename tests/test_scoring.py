@@ -7,7 +7,7 @@ import random
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from bench.scoring import Item, metric_values, paired_compare, score
+from bench.metrics.scoring import Item, metric_values, paired_compare, score
 
 
 def _items(n_tasks=40, seed=0, signal=1.0):

@@ -20,7 +20,7 @@ def suite():
 
 
 def test_stats_meet_the_bar():
-    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "stats", "--json"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "stats", "--json"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     for key in ("version", "content_hash", "n_tasks", "n_candidates", "by_split", "hidden_inputs_per_task",
@@ -116,7 +116,7 @@ def test_check_cli_reports_bad_lines_and_labels_the_rest(tmp_path, suite):
              json.dumps({"task_id": buggy.task_id, "code": buggy.code})]
     f = tmp_path / "c.jsonl"
     f.write_text("\n".join(lines) + "\n")
-    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "check", "--candidates", str(f), "--json"],
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "check", "--candidates", str(f), "--json"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in r.stdout.splitlines()]
@@ -128,8 +128,8 @@ def test_check_cli_reports_bad_lines_and_labels_the_rest(tmp_path, suite):
 
 
 def test_show_prints_the_task():
-    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "show", "HumanEval/0"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "show", "HumanEval/0"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "has_close_elements" in r.stdout and "hidden tests:" in r.stdout and "contract:" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "bench.cli", "tasks", "show", "HumanEval/999"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "show", "HumanEval/999"], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown task" in r.stderr

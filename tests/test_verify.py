@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.verify import verify_witnesses
+from bench.reviewing.verify import verify_witnesses
 from harness import codec
 from tasks.suite import load_suite
 

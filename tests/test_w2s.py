@@ -19,8 +19,7 @@ import typer
 from tinylm import build_tiny_lm
 from typer.testing import CliRunner
 
-from bench.cli.w2s_cmd import w2s_cmd
-from bench.rundir import Prediction, RunManifest, write_manifest, write_predictions
+from bench.runs.rundir import Prediction, RunManifest, write_manifest, write_predictions
 from bench.w2s import (
     TrainConfig,
     W2SConfig,
@@ -40,6 +39,7 @@ from bench.w2s import (
     weak_from_runs,
 )
 from bench.w2s.students import create_student
+from obench.w2s_cmd import w2s_cmd
 from tasks.suite import load_suite
 
 N_BOOT = 200

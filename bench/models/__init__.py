@@ -12,10 +12,11 @@ answered (after retries) yields a :class:`Generation` with ``error`` set.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from harness.plugins import MODEL_GROUP, load_entry_points
 
 Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
@@ -106,7 +107,6 @@ class Model(Protocol):
 
 ModelFactory = Callable[[str, ModelOptions], Model]
 _FACTORIES: dict[str, tuple[ModelFactory, str]] = {}
-_BUILTIN = ("bench.models.hf", "bench.models.openai_api")
 
 
 class UnknownModel(ValueError):
@@ -124,8 +124,8 @@ def register_model(prefix: str, form: str) -> Callable[[ModelFactory], ModelFact
 
 
 def _load_builtin() -> None:
-    for name in _BUILTIN:
-        importlib.import_module(name)
+    """Backends register where they are defined; their modules are entry points."""
+    load_entry_points(MODEL_GROUP)
 
 
 def model_forms() -> list[str]:

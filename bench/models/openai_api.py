@@ -1,4 +1,4 @@
-"""OpenAI-compatible chat-completions backend (vLLM, hosted APIs, :mod:`bench.mock_server`).
+"""OpenAI-compatible chat-completions backend (vLLM, hosted APIs, :mod:`tools.mock_server`).
 
 ``openai:<model>`` sends every prompt to ``POST {base_url}/chat/completions`` with bounded
 concurrency. The SDK's own retries are off (``max_retries=0``); this module retries 429,

@@ -42,7 +42,7 @@ class Example:
 
 @dataclass(frozen=True)
 class W2SData:
-    """Train and test candidates, each in the fixed hash order of ``bench.evaluate.select_items``."""
+    """Train and test candidates, each in the fixed hash order of ``bench.runs.evaluate.select_items``."""
 
     train: tuple[Example, ...]
     test: tuple[Example, ...]
@@ -69,7 +69,7 @@ class W2SData:
 
 def examples(suite: Suite, split: str, limit: int = 0, student_input: str = "prompt+code") -> tuple[Example, ...]:
     """The candidates of ``split`` (the first ``limit`` in hash order when ``limit`` > 0)."""
-    from bench.evaluate import EvalError, select_items
+    from bench.runs.evaluate import EvalError, select_items
 
     try:
         items = select_items(suite, split, limit)

@@ -6,13 +6,12 @@ For every seed ``s``:
 - per method, the **w2s** student trained on the weak labels (see :mod:`bench.w2s.train`).
 
 The **floor** is the weak supervisor's own p_buggy on the test split. Everything is
-scored on the test split with :func:`bench.scoring.score` (95% CIs by task) and combined
+scored on the test split with :func:`bench.metrics.scoring.score` (95% CIs by task) and combined
 into PGR by :func:`bench.w2s.pgr.pgr_stats`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.scoring import Item, score
+from bench.metrics.scoring import Item, score
 from bench.w2s.data import W2SData, W2SError, check_data
 from bench.w2s.pgr import PGR_METRICS, Interval, pgr_stats
 from bench.w2s.records import (
@@ -67,10 +66,6 @@ class W2SConfig:
         return "probe" if self.probe else "finetune"
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -91,7 +86,7 @@ def _pgr(i: Interval) -> PGREst:
 
 
 class _Scorer:
-    """Metrics of p_buggy vectors on the test items, with :func:`bench.scoring.score` CIs by task."""
+    """Metrics of p_buggy vectors on the test items, with :func:`bench.metrics.scoring.score` CIs by task."""
 
     def __init__(self, data: W2SData, n_boot: int, seed: int) -> None:
         self.data, self.n_boot, self.seed = data, n_boot, seed
@@ -135,7 +130,8 @@ def run_w2s(cfg: W2SConfig, data: W2SData, weak: WeakLabels, student: Encoder, o
     Raises:
         W2SError: nothing to train or test on, or fine-tuning a student that is not a transformers model.
     """
-    from bench.evaluate import host_info, package_versions
+    from bench.runs.evaluate import host_info, package_versions
+    from bench.runs.rundir import utc_now
 
     say = progress or (lambda _msg: None)
     methods = check_methods(cfg.methods)
@@ -158,7 +154,7 @@ def run_w2s(cfg: W2SConfig, data: W2SData, weak: WeakLabels, student: Encoder, o
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    started = _now()
+    started = utc_now()
     identity = student.identity()
     hyper = {**cfg.train.to_json(), "mode": cfg.mode}
     manifest = W2SManifest(
@@ -237,7 +233,7 @@ def run_w2s(cfg: W2SConfig, data: W2SData, weak: WeakLabels, student: Encoder, o
                      seeds=list(cfg.seeds), n_train=len(data.train), n_test=len(data.test),
                      n_test_tasks=len(set(test_tasks)), weak=weak_est, methods=results,
                      ci={"level": 0.95, "n_boot": cfg.n_boot, "seed": cfg.boot_seed,
-                         "P": "percentile bootstrap by test task (bench.scoring.score); mean over seeds: tasks and "
+                         "P": "percentile bootstrap by test task (bench.metrics.scoring.score); mean over seeds: tasks and "
                               "seeds resampled together",
                          "PGR": "ratio of seed means; percentile bootstrap resampling test tasks and seeds together; "
                                 "per seed: test tasks; undefined when the gap P_ceiling - P_weak is <= 0 or its CI "
@@ -257,7 +253,7 @@ def run_w2s(cfg: W2SConfig, data: W2SData, weak: WeakLabels, student: Encoder, o
     from bench.w2s.report import write_plot, write_report
 
     final = manifest.model_copy(update={
-        "status": "complete", "ended_at": _now(),
+        "status": "complete", "ended_at": utc_now(),
         "timings": {"embed_s": round(t_embed - t0, 3), "embedded_now": float(n_new),
                     "train_s": round(t_train - t_embed, 3), "score_s": round(t_score - t_train, 3)}})
     write_plot(out / "w2s.png", res)

@@ -10,7 +10,7 @@ Three sources, one result (:class:`WeakLabels`: p_buggy per candidate on train a
 - a stored run directory (``obench eval --split train``) for the labels, plus a test-split
   run of the same reviewer (same reviewer fingerprint) for the floor.
 - a reviewer spec (``lint``, ``hf:<path>``, ``openai:<model>``...): run with
-  :func:`bench.evaluate.evaluate` on train and on test (needs a sandbox), into
+  :func:`bench.runs.evaluate.evaluate` on train and on test (needs a sandbox), into
   ``<out>/weak/train`` and ``<out>/weak/test`` (resumable run directories).
 """
 
@@ -120,7 +120,7 @@ def ngram_weak(suite: Suite, data: W2SData, n: int = NGRAM_DEFAULT, seed: int = 
 
 def _check_run(suite: Suite, run_dir: Path, split: str, option: str) -> tuple[Any, dict[str, float]]:
     """The manifest and p_buggy by candidate id of a stored run of ``suite`` on ``split``."""
-    from bench.rundir import RunDirError, load_manifest, load_predictions
+    from bench.runs.rundir import RunDirError, load_manifest, load_predictions
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -170,7 +170,7 @@ def weak_from_runs(suite: Suite, train_run: Path, test_run: Path) -> WeakLabels:
         W2SError: not a run directory, another suite, the wrong split, an unfinished run, or two
             runs of different reviewers (fingerprints differ).
     """
-    from bench.rundir import load_predictions
+    from bench.runs.rundir import load_predictions
 
     m_train, train = _check_run(suite, train_run, "train", "--weak")
     m_test, test = _check_run(suite, test_run, "test", "--weak-test")
@@ -189,8 +189,8 @@ SandboxFactory = Callable[[], Any]
 
 
 def _run_eval(cfg: Any, suite: Suite, sandbox: Any, out: Path, command: Sequence[str]) -> None:
-    from bench.evaluate import EvalError, evaluate
-    from bench.verify import GoldCheckFailed
+    from bench.reviewing.verify import GoldCheckFailed
+    from bench.runs.evaluate import EvalError, evaluate
 
     try:
         evaluate(cfg, suite, sandbox, out, command=list(command))
@@ -200,13 +200,13 @@ def _run_eval(cfg: Any, suite: Suite, sandbox: Any, out: Path, command: Sequence
 
 def weak_from_spec(suite: Suite, spec: str, out: Path, sandbox: Any, *, limit_train: int = 0, limit_test: int = 0,
                    seed: int = 0, model_options: Any = None, command: Sequence[str] = ("obench", "w2s")) -> WeakLabels:
-    """Run reviewer ``spec`` on train and test with :func:`bench.evaluate.evaluate` (resumable), then read both runs.
+    """Run reviewer ``spec`` on train and test with :func:`bench.runs.evaluate.evaluate` (resumable), then read both runs.
 
     Raises:
         W2SError: an unknown spec, or a run that fails (gold check, reviewer errors).
     """
-    from bench.evaluate import EvalConfig
     from bench.models import ModelOptions
+    from bench.runs.evaluate import EvalConfig
 
     opts = model_options or ModelOptions()
     for split, limit in (("train", limit_train), ("test", limit_test)):
@@ -226,8 +226,8 @@ def weak_test_from_train_run(suite: Suite, train_run: Path, out: Path, sandbox: 
     Raises:
         W2SError: the reviewer cannot be rebuilt identically (pass ``--weak-test RUN_DIR`` instead).
     """
-    from bench.evaluate import EvalConfig
     from bench.models import GenerateConfig, ModelOptions
+    from bench.runs.evaluate import EvalConfig
 
     m, _ = _check_run(suite, train_run, "train", "--weak")
     spec = m.reviewer.get("spec")
@@ -288,7 +288,7 @@ def resolve_weak(suite: Suite, data: W2SData, weak: str, weak_test: Path | None,
     if weak.startswith(("/", ".", "~")) or (("/" in weak or "\\" in weak) and ":" not in weak):
         raise W2SError(f"--weak {weak}: no such run directory (or give a reviewer spec like lint, or ngram[:N])")
     from bench.models import is_model_spec
-    from bench.reviewers import UnknownReviewer, create_reviewer
+    from bench.reviewing.reviewers import UnknownReviewer, create_reviewer
 
     if not is_model_spec(weak):
         try:  # fail before opening a sandbox on a spec no reviewer understands (models load in evaluate)

@@ -1,0 +1,115 @@
+"""``exec``: the weak reviewer may run the candidate on inputs of its choice before deciding.
+
+With ``native_tools`` and an ``openai:`` judge, the same tool is also offered as a native
+function (``run(args)``); its calls are turned into the same ``RUN:`` lines. Otherwise tool
+use is a text protocol any chat model can follow: a reply whose line reads
+``RUN: <Python literal tuple of call arguments>`` asks for one run. The input is parsed
+without evaluation (``ast.literal_eval``), checked against the task's input contract
+(a violating input is refused with a message the model sees), and executed on the
+candidate only, in the sandbox; the model sees the return value or the exception,
+never a reference answer. Every request counts against the ``tool_calls`` budget; a
+reply without ``RUN:`` (or any reply once the budget is spent) is the final review.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bench.reviewing.parse import parse_witness
+from bench.reviewing.protocols import RUN_TOOL, Episode, ProtocolReviewer
+
+RUN_LINE = re.compile(r"^\s*`*\s*RUN\s*:\s*(.+?)\s*`*\s*$", re.MULTILINE)
+SHOWN_CHARS = 600
+
+
+def find_run(text: str) -> str | None:
+    """The argument text of the first ``RUN:`` line, or None."""
+    m = RUN_LINE.search(text or "")
+    return m.group(1) if m else None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"... ({len(text)} characters)"
+
+
+class ExecReviewer(ProtocolReviewer):
+    """The weak reviewer with a sandboxed ``run(args)`` tool (``suite`` and ``sandbox`` given at creation)."""
+
+    name = "exec"
+
+    def __init__(self, *args: Any, suite: Any, sandbox: Any, native_tools: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.suite = suite
+        self.sandbox = sandbox
+        self.native_tools = native_tools and bool(getattr(self.judge, "supports_tools", False))
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "native_tools": self.native_tools}
+
+    def run(self, episodes: list[Episode]) -> None:
+        b = self.budgets
+        for ep in episodes:
+            ep.data["calls_left"] = b.tool_calls
+        active = list(episodes)
+        while active:
+            tools = [RUN_TOOL] if self.native_tools and any(e.data["calls_left"] > 0 for e in active) else None
+            replies = self.ask(self.judge, active, "reviewer", lambda e: self.prompts["exec_judge"].render(
+                *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens,
+                tools=tools)
+            runs: list[tuple[Episode, tuple[Any, ...]]] = []
+            waiting: list[Episode] = []
+            for ep, text in zip(active, replies):
+                call = find_run(text) if text is not None else None
+                if text is None or call is None or ep.data["calls_left"] <= 0:
+                    self.finish(ep, text)
+                    continue
+                ep.data["calls_left"] -= 1
+                ep.data["tool_calls"] = ep.data.get("tool_calls", 0) + 1
+                refusal = self._refusal(ep, call)
+                if refusal:
+                    ep.add("sandbox", refusal, refused=True)
+                    waiting.append(ep)
+                else:
+                    runs.append((ep, parse_witness(call) or ()))
+            self._execute(runs)
+            active = waiting + [ep for ep, _ in runs]
+
+    def _refusal(self, ep: Episode, call: str) -> str | None:
+        from tasks.contracts.humaneval import CONTRACTS
+
+        args = parse_witness(call)
+        if args is None:
+            return (f"refused: {call[:200]!r} is not a Python literal tuple of call arguments, e.g. (3, [1, 2]) or "
+                    "('abc',); nothing was run")
+        contract = CONTRACTS.get(ep.request.task_id)
+        if contract is not None and not contract.accepts(args):
+            return f"refused: {call[:200]} violates the task's input contract ({contract.note}); nothing was run"
+        return None
+
+    def _execute(self, runs: list[tuple[Episode, tuple[Any, ...]]]) -> None:
+        from harness.jobs import CallJob, Limits
+
+        if not runs:
+            return
+        memory_mb = min(256, self.sandbox.info().limits.memory_mb)
+        jobs = []
+        for ep, args in runs:
+            task = self.suite.tasks[ep.request.task_id]
+            jobs.append(CallJob.create(ep.request.code, ep.request.entry_point, [args],
+                                       limits=Limits(timeout_s=task.time_limit_s, memory_mb=memory_mb)))
+        results = self.sandbox.run_calls(jobs)
+        for (ep, args), res in zip(runs, results):
+            r = res[0]
+            call = f"{ep.request.entry_point}{_shown(args) if len(args) != 1 else '(' + _shown(args[0]) + ')'}"
+            if r.infra:
+                msg = f"{call}: the sandbox failed to run it (infrastructure); try again"
+            elif r.status == "ok":
+                msg = f"{call} returned {_shown(r.decoded)}"
+            elif r.status == "error":
+                err = r.error or {}
+                msg = f"{call} raised {err.get('type')}: {str(err.get('message'))[:300]}"
+            else:
+                msg = f"{call} did not finish: {r.status}"
+            ep.add("sandbox", msg)

@@ -1,0 +1,40 @@
+"""The ``obench`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from obench.bench_cmd import bench_app
+from obench.eval_cmd import compare_cmd, eval_cmd, report_cmd
+from obench.generate_cmd import generate_cmd, grid_cmd, suite_app
+from obench.harness_cmd import harness_app
+from obench.leaderboard_cmd import leaderboard_app, submit_cmd
+from obench.ogr_cmd import ogr_cmd
+from obench.tasks_cmd import tasks_app
+from obench.w2s_cmd import w2s_cmd
+
+app = typer.Typer(
+    name="obench",
+    help="OversightBench: scalable oversight of code, decided by sandboxed execution.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(harness_app, name="harness")
+app.add_typer(tasks_app, name="tasks")
+app.command("eval")(eval_cmd)
+app.command("report")(report_cmd)
+app.command("compare")(compare_cmd)
+app.command("submit")(submit_cmd)
+app.command("generate")(generate_cmd)
+app.command("grid")(grid_cmd)
+app.command("ogr")(ogr_cmd)
+app.add_typer(bench_app, name="bench")
+app.command("w2s")(w2s_cmd)
+app.add_typer(suite_app, name="suite")
+app.add_typer(leaderboard_app, name="leaderboard")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

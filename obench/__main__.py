@@ -1,0 +1,3 @@
+from obench import main
+
+main()
