@@ -1,4 +1,12 @@
-"""The ``obench`` command line."""
+"""The ``obench`` command line: the only package that imports every other one.
+
+Each sub-command module wires typer options to a public API of ``harness``, ``tasks``,
+``bench``, ``leaderboard`` or ``tools`` and turns their errors into messages with exit
+codes (0 ok, 1 a result that says no, 2 unusable input).
+
+May import: every package of the project. Imported by nothing (the console script
+``obench`` and ``python -m obench``).
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,10 @@ A :class:`Model` turns chat prompts into text. Backends register by spec prefix:
 ``create_model("hf:/tmp/tiny")`` builds one; an unknown spec fails with the list of
 known forms. Backends never raise for a bad *reply*: a request that cannot be
 answered (after retries) yields a :class:`Generation` with ``error`` set.
+
+Backends register where they are defined (``@register_model``) and are listed as
+``oversightbench.models`` entry points. May import: ``harness``. Imported by the
+other ``bench`` sub-packages and the CLI.
 """
 
 from __future__ import annotations

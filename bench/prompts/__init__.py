@@ -5,6 +5,8 @@ review prompts take ``(task_prompt, entry_point, numbered_code)``, generation pr
 ``(task_prompt, entry_point)`` (honest) or ``(task_prompt, entry_point, solution)`` (sneaky). Change a prompt by adding a new
 version, never by editing a released one: the hash in a run manifest must keep
 meaning the same words.
+
+May import: jinja2 only. Imported by ``bench.reviewing`` and ``bench.generation``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ Modules: :mod:`~bench.w2s.weak` (supervisors), :mod:`~bench.w2s.students` (encod
 embedding cache), :mod:`~bench.w2s.losses` and :mod:`~bench.w2s.train` (methods),
 :mod:`~bench.w2s.pgr` (PGR and its intervals), :mod:`~bench.w2s.experiment` (the run),
 :mod:`~bench.w2s.records` (files written), :mod:`~bench.w2s.report` (report, plot, summary).
+
+May import: ``bench.models``, ``bench.reviewing``, ``bench.runs``, ``bench.metrics``, ``tasks``
+and ``harness``. Imported by ``leaderboard`` (the w2s view) and the CLI.
 """
 
 from __future__ import annotations
