@@ -183,21 +183,13 @@ def compare_cmd(
 ) -> None:
     """Paired comparison of two runs on the same candidates: A - B with a 95% CI and p-value, by task."""
     from bench.metrics.scoring import paired_compare_all
-    from bench.runs.rundir import RunDirError, load_manifest, load_predictions
+    from bench.runs.rundir import RunDirError, load_paired
 
     try:
-        preds = [load_predictions(run_a), load_predictions(run_b)]
-        hashes = [load_manifest(r).suite.get("content_hash") if (r / "manifest.json").exists() else None
-                  for r in (run_a, run_b)]
+        preds = load_paired([run_a, run_b])
     except RunDirError as exc:
         fail(str(exc))
-    if hashes[0] and hashes[1] and hashes[0] != hashes[1]:
-        fail(f"the runs are on different suites ({hashes[0]} vs {hashes[1]}); compare runs of one suite version")
-    ids = [{p.candidate_id for p in ps} for ps in preds]
-    if ids[0] != ids[1]:
-        fail(f"the runs reviewed different candidates ({len(ids[0])} vs {len(ids[1])}, {len(ids[0] & ids[1])} in "
-             "common); re-run one with the other's --split and --limit")
-    a, b = ([p.item() for p in sorted(ps, key=lambda p: p.candidate_id)] for ps in preds)
+    a, b = ([p.item() for p in ps] for ps in preds)
     res = paired_compare_all(a, b, n_boot=n_boot, seed=seed)
     if as_json:
         print(json.dumps({"a": str(run_a), "b": str(run_b), "n_boot": n_boot, "seed": seed,

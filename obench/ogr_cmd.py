@@ -14,17 +14,12 @@ from obench.common import fail, out
 OGR_METRICS = ("catch@5%fpr", "auroc")
 
 
-def _items(run: Path) -> tuple[list[Any], str]:
-    from bench.runs.rundir import RunDirError, load_manifest, load_predictions
+def _label(run: Path) -> str:
+    from bench.runs.rundir import load_manifest
 
-    try:
-        preds = sorted(load_predictions(run), key=lambda p: p.candidate_id)
-        m = load_manifest(run)
-    except RunDirError as exc:
-        fail(str(exc))
-    label = f"{m.protocol}: {m.reviewer.get('spec')}" + (
+    m = load_manifest(run)
+    return f"{m.protocol}: {m.reviewer.get('spec')}" + (
         f" + {m.reviewer['strong']['spec']}" if isinstance(m.reviewer.get("strong"), dict) else "")
-    return [p.item() for p in preds], label
 
 
 def ogr_plot(path: Path, runs: list[dict[str, Any]]) -> None:
@@ -75,12 +70,17 @@ def ogr_cmd(
 ) -> None:
     """OGR = (S_protocol - S_weak) / (S_strong - S_weak) for catch@5%fpr and AUROC, with 95% CIs by task."""
     from bench.metrics.scoring import oversight_gap_recovered
+    from bench.runs.rundir import RunDirError, load_paired
 
-    weak, _ = _items(weak_direct)
-    strong, _ = _items(strong_direct)
+    try:
+        paired = load_paired([weak_direct, strong_direct, *protocol_run])
+        labels = [_label(r) for r in protocol_run]
+    except RunDirError as exc:
+        fail(f"{exc}; OGR pairs the weak, strong and protocol runs item by item")
+    weak, strong = ([p.item() for p in ps] for ps in paired[:2])
     runs = []
-    for run in protocol_run:
-        proto, label = _items(run)
+    for run, label, preds in zip(protocol_run, labels, paired[2:]):
+        proto = [p.item() for p in preds]
         try:
             row: dict[str, Any] = {"run": str(run), "label": label}
             for m in OGR_METRICS:

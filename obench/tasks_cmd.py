@@ -104,12 +104,15 @@ def check_cmd(
     ray_address: RayAddressOpt = None,
 ) -> None:
     """Label your own code against the suite's hidden tests (one output line per input line)."""
-    from tasks.check import label_items, read_candidates
+    from tasks.check import CandidatesError, label_items, read_candidates
 
     s = open_suite(suite)
-    if not candidates.exists():
-        fail(f"--candidates {candidates}: no such file")
-    items = read_candidates(candidates, s)
+    try:
+        items = read_candidates(candidates, s)
+    except CandidatesError as exc:
+        fail(f"--candidates {exc}")
+    if not items:
+        fail(f"--candidates {candidates}: no candidates in the file (one JSON object per line)")
     sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=256), workers=2)
     try:
         rows = label_items(sb, s, items)
@@ -118,6 +121,7 @@ def check_cmd(
     if as_json:
         for row in rows:
             print(json.dumps(row))
+        _exit_if_nothing_checked(candidates, rows)
         return
     table = Table(title=f"{len(rows)} candidates against {s.manifest.name} {s.manifest.version}")
     for col in ("line", "task", "label", "detail"):
@@ -126,6 +130,13 @@ def check_cmd(
         detail = row["error"] or (f"fails {row['n_failed']}/{row['n_tests']} tests" if row["label"] == "buggy" else "")
         table.add_row(str(it.line), str(row["task_id"]), row["label"], detail)
     out.print(table)
+    _exit_if_nothing_checked(candidates, rows)
+
+
+def _exit_if_nothing_checked(candidates: Path, rows: list[dict[str, Any]]) -> None:
+    """Exit 2 when no line of the file could be labelled (every one had an error)."""
+    if rows and all(r["label"] == "invalid" for r in rows):
+        fail(f"--candidates {candidates}: none of the {len(rows)} lines could be checked (see the errors above)")
 
 
 @tasks_app.command("show")

@@ -26,16 +26,43 @@ class CheckItem:
     error: str | None = None
 
 
+class CandidatesError(ValueError):
+    """A candidates file that cannot be read at all (missing, a directory, unreadable)."""
+
+
 def read_candidates(path: str | Path, suite: Suite) -> list[CheckItem]:
-    """Parse ``{"task_id", "code"}`` lines; a bad line becomes an item with its error."""
+    """Parse ``{"task_id", "code"}`` lines; a bad line becomes an item with its error.
+
+    Never raises for the file's contents (bytes that are not UTF-8, bad JSON, wrong types,
+    unknown tasks are per-line errors).
+
+    Raises:
+        CandidatesError: the path is missing, is not a regular file, or cannot be read.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise CandidatesError(f"{p}: no such file; pass a JSON Lines file of {{\"task_id\": ..., \"code\": ...}}")
+    if not p.is_file():
+        raise CandidatesError(f"{p}: is a directory, not a file; pass the JSON Lines file inside it")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CandidatesError(f"{p}: cannot be read ({exc.strerror}); check its permissions") from exc
     items = []
-    for n, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, raw_bytes in enumerate(data.splitlines(), 1):
+        try:
+            raw = raw_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            items.append(CheckItem(n, None, None, f"line {n}: not UTF-8 (byte 0x{raw_bytes[exc.start]:02x} at column "
+                                                  f"{exc.start + 1}); save the file as UTF-8"))
+            continue
         if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            items.append(CheckItem(n, None, None, f"line {n}: not valid JSON ({exc.msg}, column {exc.colno})"))
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            why = f"{exc.msg}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            items.append(CheckItem(n, None, None, f"line {n}: not valid JSON ({why}); one JSON object per line"))
             continue
         if not isinstance(obj, dict):
             items.append(CheckItem(n, None, None, f"line {n}: expected an object with task_id and code"))
@@ -53,6 +80,9 @@ def read_candidates(path: str | Path, suite: Suite) -> list[CheckItem]:
             ast.parse(code)
         except SyntaxError as exc:
             items.append(CheckItem(n, tid, code, f"line {n}: code does not parse: {exc.msg} (line {exc.lineno})"))
+            continue
+        except (ValueError, RecursionError, MemoryError) as exc:
+            items.append(CheckItem(n, tid, code, f"line {n}: code cannot be parsed ({type(exc).__name__})"))
             continue
         items.append(CheckItem(n, tid, code))
     return items

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,28 @@ def load_manifest(run_dir: Path) -> RunManifest:
         return RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise RunDirError(f"{path}: not a valid run manifest: {str(exc).splitlines()[0]}") from exc
+
+
+def load_paired(runs: Sequence[Path]) -> list[list[Prediction]]:
+    """The predictions of several runs, paired item for item (sorted by candidate id).
+
+    The one check behind every comparison of runs (``compare``, ``ogr``): all runs are on the
+    same suite (content hash) and reviewed exactly the same candidates.
+
+    Raises:
+        RunDirError: naming the runs that differ and how to fix it.
+    """
+    preds = [load_predictions(r) for r in runs]
+    hashes = {str(r): load_manifest(r).suite.get("content_hash") for r in runs if (Path(r) / "manifest.json").exists()}
+    if len({h for h in hashes.values() if h}) > 1:
+        shown = ", ".join(f"{r}: {h}" for r, h in hashes.items())
+        raise RunDirError(f"the runs are on different suites ({shown}); compare runs of one suite version")
+    ids = [{p.candidate_id for p in ps} for ps in preds]
+    for r, got in zip(runs[1:], ids[1:]):
+        if got != ids[0]:
+            raise RunDirError(f"{runs[0]} and {r} reviewed different candidates ({len(ids[0])} vs {len(got)}, "
+                              f"{len(ids[0] & got)} in common); re-run one with the other's --split and --limit")
+    return [sorted(ps, key=lambda p: p.candidate_id) for ps in preds]
 
 
 def compute_scores(predictions: list[Prediction], seed: int = 0, n_boot: int = N_BOOT) -> dict[str, Any]:
