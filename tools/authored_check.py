@@ -8,7 +8,8 @@ candidate in the Docker sandbox. This script gives an author fast feedback:
 For an ``alternative`` it requires: every visible and hidden test passes, and the
 code is not a near-copy of the reference (difflib ratio reported; > 0.6 warns).
 For a ``bug`` it requires: every visible test passes (a *hidden* bug), the witness
-satisfies the task's contract, the reference returns normally on it, and the
+(a JSON list of call arguments, codec-encoded: ``{"t": "tuple", "v": [...]}``
+for a tuple) satisfies the task's contract, the reference returns normally on it, and the
 candidate's outcome differs there. It reports how many hidden tests the bug fails
 (0 is allowed: the witness then becomes a hidden test).
 """
@@ -112,7 +113,7 @@ def check_entry(task: dict[str, Any], entry: dict[str, Any]) -> tuple[bool, str]
     w = entry.get("witness")
     if not isinstance(w, list):
         return False, "bug needs 'witness': a JSON list of call arguments"
-    args = tuple(w)
+    args = tuple(codec.decode(w))  # codec-encoded: {"t": "tuple", "v": [...]} for tuples
     contract = CONTRACTS.get(task["task_id"])
     if contract is not None and not contract.accepts(args):
         return False, f"witness {w!r} violates the task's contract ({contract.note})"
