@@ -54,7 +54,7 @@ def gap_undefined(metric: str, gap: float | None, gap_ci: tuple[float | None, fl
         return f"{metric} is undefined on these items (or too few bootstrap draws)"
     if lo <= 0 <= hi:
         return (f"the {top} - {floor} gap in {metric} is {gap:+.3f} with 95% CI [{lo:+.3f}, {hi:+.3f}], "
-                "which includes 0: no clear gap to recover")
+                "which includes 0: there is no gap to recover")
     if gap <= 0 or hi < 0:
         return (f"the {top} does not beat the {floor} on {metric} (gap {gap:+.3f}, 95% CI [{lo:+.3f}, {hi:+.3f}]): "
                 "no gap to recover")
