@@ -22,7 +22,7 @@ import jinja2
 from bench.metrics.scoring import METRICS, PRIMARY
 from bench.runs import plots
 from leaderboard.submission import SUBMISSIONS_DIR
-from leaderboard.validate import Validation, known_suites, validate_submission
+from leaderboard.validate import Validation, known_suites, printable, validate_submission
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_DIR = Path(__file__).resolve().parent / "site"
@@ -125,21 +125,37 @@ def rank_entries(entries: list[dict[str, Any]], metric: str = PRIMARY) -> None:
         e["tied"] = counts[e["rank"]] > 1
 
 
+def reproduction_status(v: Validation) -> str:
+    """``reproduced`` when a consistent ``reproduced.json`` says every sampled reply was identical, else
+    ``self-reported``."""
+    return "reproduced" if v.reproduction is not None and v.reproduction.passed else "self-reported"
+
+
+def _reproduction(v: Validation) -> dict[str, Any] | None:
+    rec = v.reproduction
+    if rec is None:
+        return None
+    return {"passed": rec.passed, "method": rec.method, "sample_size": len(rec.sample), "seed": rec.seed,
+            "matches": len(rec.matches), "mismatches": [m.candidate_id for m in rec.mismatches],
+            "reproduced_at": rec.reproduced_at, "code_version": rec.code_version}
+
+
 def _entry(v: Validation) -> dict[str, Any]:
-    assert v.metadata is not None and v.manifest is not None and v.scores is not None
-    meta, man = v.metadata, v.manifest
-    model = man.reviewer.get("model") if isinstance(man.reviewer.get("model"), dict) else {}
-    strong = man.reviewer.get("strong") if isinstance(man.reviewer.get("strong"), dict) else None
+    assert v.metadata is not None and v.manifest is not None and v.view is not None and v.scores is not None
+    meta, man, view = v.metadata, v.manifest, v.view
+    model = view.reviewer.model or {}
+    strong = view.reviewer.strong
     return {
-        "strong": strong.get("spec") if strong else None, "budgets": man.reviewer.get("budgets"),
+        "reproduced": reproduction_status(v), "reproduction": _reproduction(v),
+        "strong": strong.spec if strong else None, "budgets": view.reviewer.budgets,
         "name": meta.name, "org": meta.org, "paper": meta.paper, "open_weights": meta.open_weights,
         "reviewer": meta.reviewer, "protocol": meta.protocol, "split": meta.split, "date": meta.submitted_at,
         "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
         "metrics": {m: v.scores[m] for m in METRICS}, "breakdowns": v.scores["breakdowns"],
         "witnesses_rerun": v.witnesses_rerun,
         "suite": {"name": meta.suite_name, "version": meta.suite_version, "content_hash": meta.suite_content_hash},
-        "manifest": {"image_tag": man.harness.get("image_tag"), "image_digest": man.harness.get("image_digest"),
-                     "prompt": man.prompt, "decoding": man.decoding, "seeds": man.seeds, "packages": man.packages,
+        "manifest": {"image_tag": view.harness.image_tag, "image_digest": view.harness.image_digest,
+                     "prompt": view.prompt.model_dump() if view.prompt else None, "decoding": man.decoding, "seeds": man.seeds, "packages": man.packages,
                      "model": model, "started_at": man.first_started_at, "ended_at": man.ended_at,
                      "usage": man.usage, "command": " ".join(man.command)},
     }
@@ -149,14 +165,14 @@ def results_csv(entries: Sequence[dict[str, Any]]) -> str:
     """One row per entry; every metric as value, CI low, CI high."""
     buf = io.StringIO()
     cols = ["rank", "tied", "name", "org", "reviewer", "protocol", "date", "open_weights", "paper", "n_items",
-            "suite_version", "suite_content_hash"]
+            "reproduced", "suite_version", "suite_content_hash"]
     for m in METRICS:
         cols += [m, f"{m}_ci_low", f"{m}_ci_high"]
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for e in entries:
         row = [e["rank"], e["tied"], e["name"], e["org"], e["reviewer"], e["protocol"], e["date"], e["open_weights"],
-               e["paper"] or "", e["n_items"], e["suite"]["version"], e["suite"]["content_hash"]]
+               e["paper"] or "", e["n_items"], e["reproduced"], e["suite"]["version"], e["suite"]["content_hash"]]
         for m in METRICS:
             est = e["metrics"][m]
             row += [est["value"], est["ci"][0], est["ci"][1]]
@@ -185,7 +201,9 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
     result = SiteResult(Path(out))
     suites = suites if suites is not None else known_suites()
     valid: list[Validation] = []
-    dirs = sorted(p for p in Path(submissions).iterdir() if p.is_dir()) if Path(submissions).is_dir() else []
+    # symlinks too: validation rejects them with a message instead of following them
+    dirs = sorted(p for p in Path(submissions).iterdir() if p.is_dir() or p.is_symlink()) \
+        if Path(submissions).is_dir() else []
     for d in dirs:
         v = validate_submission(d, sandbox=sandbox, suites=suites)
         (valid if v.ok else result.rejected).append(v)
@@ -215,7 +233,8 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
     doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
            "ranking": "rank = 1 + entries whose 95% CI of the primary metric lies entirely above this one's",
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
-           "rejected": [{"path": str(v.path), "problems": [str(p) for p in v.problems]} for v in result.rejected],
+           "rejected": [{"path": printable(str(v.path)), "problems": [str(p) for p in v.problems]}
+                        for v in result.rejected],
            "protocols": protocol_rows,
            "w2s": w2s_rows,
            "generator_grids": [{k: v for k, v in g.items() if k != "heatmap"} for g in result.grids],

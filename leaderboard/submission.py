@@ -1,18 +1,29 @@
 """Submissions: a run's predictions and manifest plus who submitted it.
 
-``metadata.json`` (:class:`SubmissionMetadata`) also carries the scores the run
-reported at submission time (``claimed``); validation recomputes them and rejects a
-submission whose claims its predictions do not support.
+A submission directory holds the files :data:`FILES` (required) and, once a maintainer
+re-ran a sample of it, :data:`OPTIONAL_FILES`:
+
+- ``metadata.json`` (:class:`SubmissionMetadata`): who, links, and the scores the run
+  reported at submission time (``claimed``); validation recomputes them and rejects a
+  submission whose claims its predictions do not support;
+- ``manifest.json`` (:class:`bench.runs.rundir.RunManifest`, and :class:`ManifestView` for
+  the fields the leaderboard reads) and ``predictions.jsonl``, copied from the run;
+- ``reproduced.json`` (:class:`ReproductionRecord`), written by ``obench leaderboard
+  reproduce``: the outcome of re-running the reviewer on a sample of items drawn by
+  :func:`reproduction_sample` with the seed :func:`reproduction_seed` of the predictions.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
+import random
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,28 +32,39 @@ from bench.runs.rundir import RunDirError, load_manifest, load_predictions
 
 SCHEMA_VERSION = 1
 FILES = ("metadata.json", "manifest.json", "predictions.jsonl")
+REPRODUCED = "reproduced.json"
+OPTIONAL_FILES = (REPRODUCED,)
 SUBMISSIONS_DIR = Path(__file__).resolve().parent / "submissions"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_TEXT = 200
+
+
+class Claim(BaseModel):
+    """One claimed metric, as the run's ``scores.json`` holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float | None
+    ci: list[float | None] = Field(min_length=2, max_length=2, description="95% CI [low, high]")
 
 
 class SubmissionMetadata(BaseModel):
     """Who submitted what, and the scores the run reported."""
 
     model_config = ConfigDict(extra="forbid")
-    schema_version: int = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     name: str = Field(description="entry name, also its directory: letters, digits, . _ -")
-    org: str = ""
-    paper: str | None = Field(default=None, description="http(s) URL of a paper or model card")
+    org: str = Field(default="", max_length=MAX_TEXT)
+    paper: str | None = Field(default=None, max_length=2000, description="http(s) URL of a paper or model card")
     open_weights: bool | None = None
-    submitted_at: str
-    reviewer: str
-    protocol: str
-    split: str
-    suite_name: str
-    suite_version: str
-    suite_content_hash: str
+    submitted_at: str = Field(description="ISO date, YYYY-MM-DD")
+    reviewer: str = Field(max_length=2000)
+    protocol: str = Field(max_length=MAX_TEXT)
+    split: str = Field(max_length=MAX_TEXT)
+    suite_name: str = Field(max_length=MAX_TEXT)
+    suite_version: str = Field(max_length=MAX_TEXT)
+    suite_content_hash: str = Field(max_length=MAX_TEXT)
     n_items: int
-    claimed: dict[str, dict[str, Any]] = Field(description="scores.json of the run at submission: metric -> {value, ci}")
+    claimed: dict[str, Claim] = Field(description="scores.json of the run at submission: metric -> {value, ci}")
 
     @field_validator("name")
     @classmethod
@@ -57,6 +79,127 @@ class SubmissionMetadata(BaseModel):
         if v and not re.match(r"^https?://\S+$", v):
             raise ValueError("must be an http(s) URL")
         return v or None
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        try:
+            _dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError("must be an ISO date (YYYY-MM-DD)") from None
+        return v
+
+
+class _Open(BaseModel):
+    """A manifest part of which the leaderboard reads a few typed fields (the rest is kept as is)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SuiteRef(_Open):
+    name: str
+    version: str
+    content_hash: str
+
+
+class StrongRef(_Open):
+    spec: str
+    model: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReviewerRef(_Open):
+    spec: str = Field(max_length=2000)
+    model: dict[str, Any] | None = None
+    strong: StrongRef | None = None
+    budgets: dict[str, int] | None = None
+    native_tools: bool = False
+
+
+class PromptRef(_Open):
+    name: str
+    sha256: str
+
+
+class HarnessRef(_Open):
+    image_tag: str | None = None
+    image_digest: str | None = None
+
+
+class Decoding(_Open):
+    """The decoding a model run recorded (``bench.models.GenerateConfig``); empty for the baselines."""
+
+    max_new_tokens: int = Field(default=512, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    top_p: float = Field(default=1.0, ge=0.0, le=1.0)
+    seed: int = 0
+
+
+class Seeds(_Open):
+    seed: int = Field(ge=0)
+    bootstrap: int = Field(ge=0)
+    decoding: int = Field(ge=0)
+
+
+class ManifestView(_Open):
+    """The fields of ``manifest.json`` the leaderboard reads, typed (validated on top of ``RunManifest``)."""
+
+    suite: SuiteRef
+    reviewer: ReviewerRef
+    prompt: PromptRef | None = None
+    harness: HarnessRef
+    decoding: Decoding | None = Field(description="None for the baselines (their manifests record {})")
+    seeds: Seeds
+
+    @field_validator("decoding", mode="before")
+    @classmethod
+    def _decoding(cls, v: Any) -> Any:
+        return v or None
+
+
+class Mismatch(BaseModel):
+    """A sampled item whose reproduced review differs from the submitted one."""
+
+    model_config = ConfigDict(extra="forbid")
+    candidate_id: str
+    fields: list[str] = Field(min_length=1, description="what differs: raw, verdict, p_buggy, lines, witness...")
+
+
+class ReproductionRecord(BaseModel):
+    """``reproduced.json``: the outcome of ``obench leaderboard reproduce`` on this submission."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1] = 1
+    predictions_sha256: str = Field(description="sha256 of predictions.jsonl (hex) when it was reproduced")
+    seed: int = Field(description="reproduction_seed(predictions_sha256)")
+    sample_size: int = Field(ge=1, description="items asked for (--sample)")
+    sample: list[str] = Field(description="the drawn candidate ids, sorted")
+    method: Literal["recomputed", "regenerated"] = Field(
+        description="recomputed: a deterministic baseline computed again; regenerated: the model asked again")
+    reviewer: str
+    protocol: str
+    decoding: dict[str, Any]
+    reproduced_at: str = Field(description="UTC time, ISO 8601")
+    code_version: dict[str, str | None] = Field(description="oversightbench version and git describe of the reproducer")
+    identity_differences: list[str] = Field(default_factory=list, description="reviewer identity, recorded vs now")
+    matches: list[str]
+    mismatches: list[Mismatch]
+    passed: bool
+
+
+def content_sha256(data: bytes) -> str:
+    """The content hash of a ``predictions.jsonl`` (hex sha256 of its bytes)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def reproduction_seed(predictions_sha256: str) -> int:
+    """The sampling seed of a reproduction: the first 64 bits of the predictions' content hash."""
+    return int(predictions_sha256[:16], 16)
+
+
+def reproduction_sample(seed: int, candidate_ids: Sequence[str], n: int) -> list[str]:
+    """``n`` of ``candidate_ids`` (all when fewer) drawn with ``seed``, sorted: the one sampling rule."""
+    ids = sorted(set(candidate_ids))
+    return sorted(random.Random(seed).sample(ids, min(n, len(ids))))
 
 
 class SubmitError(ValueError):
@@ -101,5 +244,5 @@ def submit(run_dir: Path, name: str, *, org: str = "", paper: str | None = None,
     dest.mkdir(parents=True)
     shutil.copyfile(run_dir / "manifest.json", dest / "manifest.json")
     shutil.copyfile(run_dir / "predictions.jsonl", dest / "predictions.jsonl")
-    (dest / "metadata.json").write_text(json.dumps(meta.model_dump(), indent=2, sort_keys=True) + "\n")
+    (dest / "metadata.json").write_text(json.dumps(meta.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
     return dest

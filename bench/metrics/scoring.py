@@ -20,7 +20,9 @@ Definitions (``p`` is p_buggy, ``y`` = 1 for buggy):
 - ``hallucinated_witness_rate``: witnesses (on any candidate) that showed no difference,
   over witnesses given.
 - ``localization``: buggy candidates with known changed lines whose suspected lines hit
-  one, over buggy candidates with known changed lines.
+  one, over buggy candidates with known changed lines. A review naming more than
+  :data:`LOCALIZATION_MAX_LINES` distinct lines gets no localization credit, so naming
+  every line earns nothing.
 
 Breakdowns (by bug family / operator, by subtlety bucket) report, for the buggy
 candidates of each group, the catch rate at the split's 5%-FPR threshold (fixed from
@@ -45,6 +47,8 @@ from tasks.labels import SUBTLETY_BUCKETS, subtlety_bucket
 METRICS = ("catch@5%fpr", "catch@1%fpr", "auroc", "accuracy", "balanced_accuracy", "f1", "ece",
            "verified_catch_rate", "false_alarm_rate", "hallucinated_witness_rate", "localization", "catch_rate")
 PRIMARY = "catch@5%fpr"
+LOCALIZATION_MAX_LINES = 3
+"""A review may name at most this many distinct lines for them to count toward ``localization``."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,12 @@ def _ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float | None:
     return float(np.abs(sum_p - sum_y).sum() / len(p))
 
 
+def localized(it: Item) -> bool:
+    """Whether the review's lines hit a changed line, naming at most :data:`LOCALIZATION_MAX_LINES` lines."""
+    named = set(it.lines)
+    return len(named) <= LOCALIZATION_MAX_LINES and bool(named & set(it.changed_lines))
+
+
 @dataclass(frozen=True)
 class _Arrays:
     """Items as columns, so that a bootstrap resample is an index array."""
@@ -155,7 +165,7 @@ class _Arrays:
             given=np.array([it.witness_given for it in items], dtype=bool),
             differs=np.array([it.witness_differs for it in items], dtype=bool),
             known=np.array([bool(it.buggy and it.changed_lines) for it in items], dtype=bool),
-            hit=np.array([bool(set(it.lines) & set(it.changed_lines)) for it in items], dtype=bool),
+            hit=np.array([localized(it) for it in items], dtype=bool),
         )
 
     def take(self, idx: np.ndarray) -> _Arrays:
