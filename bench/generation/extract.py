@@ -14,8 +14,12 @@ complete module that defines the entry point, or says why it cannot:
 - ``does_not_compile``: the code found does not compile, or defines no function named
   ``entry_point``; ``detail`` says which, with the line of a syntax error.
 
-It never raises, and works line by line (no backtracking regex over the whole reply),
-so a 100 KB reply takes milliseconds.
+It is total: it never raises (a candidate text that breaks a step is a recorded failure, and
+the next candidate is tried), and its work is bounded. It works line by line (no backtracking
+regex over the whole reply), examines only the first ``MAX_REPLY_CHARS`` (200,000) characters
+of a reply (``detail`` says when a reply was cut), tries at most ``_MAX_CANDIDATES`` (24)
+distinct candidate texts, and hostile code (a huge integer literal, deep nesting, lone
+surrogates) is a ``does_not_compile`` with the compiler's reason, never an exception.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["STATUSES", "Extraction", "extract_code"]
+__all__ = ["MAX_REPLY_CHARS", "STATUSES", "Extraction", "extract_code"]
 
 STATUSES = ("ok", "no_code", "does_not_compile")
 
@@ -48,6 +52,7 @@ class Extraction:
     added_imports: tuple[str, ...] = ()
 
 
+MAX_REPLY_CHARS = 200_000  # characters of a reply examined; the rest is ignored (and ``detail`` says so)
 _MAX_CANDIDATES = 24  # distinct candidate texts tried per reply
 _MAX_TRIMS = 3  # shorter retries of an unfenced run that ends in prose
 _MAX_ROUNDS = 4  # rounds of adding missing names (helpers may need more names)
@@ -89,6 +94,7 @@ _CODEISH = re.compile(
     r"(?:def|class|import|from|return|for|while|if|elif|else|try|except|with|lambda|print|assert|yield)\b"
     r"|[A-Za-z_][\w.]*[ \t]*[(\[=]")
 _PYTHON_TAG_OPEN, _PYTHON_TAG_CLOSE = "[PYTHON]", "[/PYTHON]"  # CodeLlama's fences
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def extract_code(reply: str | None, entry_point: str, prompt: str = "") -> Extraction:
@@ -108,7 +114,12 @@ def extract_code(reply: str | None, entry_point: str, prompt: str = "") -> Extra
             return Extraction(None, "no_code", "empty reply" if reply is None else "reply is not text")
         if not reply.strip():
             return Extraction(None, "no_code", "empty reply")
-        return _Extractor(_normalize(reply), str(entry_point), _normalize(prompt or "")).run()
+        result = _Extractor(_normalize(reply[:MAX_REPLY_CHARS]), str(entry_point), _normalize(prompt or "")).run()
+        if len(reply) > MAX_REPLY_CHARS:
+            note = f"examined only the first {MAX_REPLY_CHARS:,} of {len(reply):,} characters"
+            result = Extraction(result.code, result.status, "; ".join(filter(None, [result.detail, note])),
+                                result.added_imports)
+        return result
     except Exception as exc:  # noqa: BLE001 - the extractor must never raise; say what broke instead
         return Extraction(None, "no_code", _one_line(f"extractor error: {type(exc).__name__}: {exc}"))
 
@@ -121,7 +132,7 @@ def _normalize(text: str) -> str:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    text = _SURROGATE.sub("\ufffd", " ".join(text.split()))  # details are written to UTF-8 files
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -538,7 +549,10 @@ class _Extractor:
             seen.add(cand.text)
             if len(seen) > _MAX_CANDIDATES:
                 break
-            result = self._try(cand)
+            try:
+                result = self._try(cand)
+            except Exception as exc:  # noqa: BLE001 - one broken candidate must not hide the others
+                result = Extraction(None, "does_not_compile", _one_line(f"extractor error: {type(exc).__name__}: {exc}"))
             if result.status == "ok":
                 if first_failure is not None:
                     note = f"used a fallback candidate; the preferred one failed ({first_failure.detail})"
