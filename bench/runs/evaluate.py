@@ -28,7 +28,6 @@ from bench.prompts import DEFAULT_REVIEW_PROMPT
 from bench.reviewing.parse import Review
 from bench.reviewing.protocols import PROTOCOLS, Budgets, ProtocolError, create_protocol_reviewer
 from bench.reviewing.reviewers import (
-    ModelReviewer,
     Reviewer,
     ReviewerContext,
     ReviewRequest,
@@ -52,7 +51,7 @@ from harness.sandbox import Sandbox
 from tasks.suite import CandidateRecord, Suite
 
 PACKAGES = ("oversightbench", "numpy", "scipy", "scikit-learn", "pydantic", "docker", "jinja2", "matplotlib", "torch",
-            "transformers", "tokenizers", "openai", "httpx", "datasets")
+            "transformers", "tokenizers", "openai", "httpx", "datasets", "inspect-ai")
 
 
 class EvalError(ValueError):
@@ -169,15 +168,24 @@ class _Verifier:
         return self.results
 
 
-TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor")
+TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor", "inspect_ai", "inspect_log")
+"""Model description keys that say where and how a model was reached (endpoint, SDK or Inspect version, executor,
+the Inspect log a run was imported from), not what it is: left out of the reviewer fingerprint."""
 
 
-def _protocol_prompts(described: dict[str, Any]) -> dict[str, Any] | None:
+def protocol_prompts(described: dict[str, Any]) -> dict[str, Any] | None:
     """A protocol's templates as one manifest entry (names joined, one hash over all)."""
     prompts = described.get("prompts")
     if not isinstance(prompts, dict) or not prompts:
         return None
     return {"name": "+".join(p["name"] for p in prompts.values()), "sha256": digest(prompts), "templates": prompts}
+
+
+def manifest_prompt(described: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest's ``prompt`` entry of a reviewer description: a model reviewer's template, a protocol's
+    templates (:func:`protocol_prompts`), or None for the baselines."""
+    prompt = described.get("prompt")
+    return prompt if isinstance(prompt, dict) else protocol_prompts(described)
 
 
 def _identity(described: dict[str, Any]) -> dict[str, Any]:
@@ -191,9 +199,44 @@ def _identity(described: dict[str, Any]) -> dict[str, Any]:
     return described
 
 
-def _request(suite: Suite, c: CandidateRecord) -> ReviewRequest:
+def reviewer_fingerprint(described: dict[str, Any], protocol: str) -> str:
+    """The manifest's ``reviewer_fingerprint``: a hash of what determines the reviews (see :data:`TRANSPORT_KEYS`)."""
+    return digest({"reviewer": _identity(described), "protocol": protocol})
+
+
+def review_request(suite: Suite, c: CandidateRecord) -> ReviewRequest:
+    """What a reviewer is shown about candidate ``c``: its task's prompt and entry point, and the code."""
     task = suite.tasks[c.task_id]
     return ReviewRequest(c.candidate_id, c.task_id, task.prompt, task.entry_point, c.code)
+
+
+def make_prediction(c: CandidateRecord, review: Review, check: WitnessCheck | None = None) -> Prediction:
+    """One line of ``predictions.jsonl``: the suite's facts of ``c``, the review, and its witness check."""
+    chk = (check or WitnessCheck("none")) if review.witness else WitnessCheck("none")
+    return Prediction(
+        candidate_id=c.candidate_id, task_id=c.task_id, label=c.label, origin=c.origin, operator=c.operator,
+        family=c.family, subtlety=c.subtlety, changed_lines=list(c.changed_lines), verdict=review.verdict,
+        p_buggy=review.p_buggy, lines=list(review.lines), explanation=review.explanation, witness=review.witness,
+        witness_status=chk.status, witness_detail=chk.detail, raw=review.raw, parse_error=review.parse_error,
+        error=review.error, input_tokens=review.input_tokens, output_tokens=review.output_tokens,
+        transcript=review.transcript)
+
+
+def run_summary(predictions: Sequence[Prediction]) -> tuple[dict[str, int], dict[str, int], str]:
+    """The manifest's ``counts``, ``usage`` and ``status`` of a run's predictions.
+
+    ``complete`` needs every request answered and every witness executed (no ``infra`` outcome).
+    """
+    counts = {"reviews": len(predictions), "abstain": sum(p.verdict == "abstain" for p in predictions),
+              "errors": sum(p.error is not None for p in predictions),
+              "witnesses": sum(p.witness is not None for p in predictions),
+              "verified": sum(p.witness_status == "verified" for p in predictions),
+              "infra": sum(p.witness_status == "infra" for p in predictions),
+              "suite_conflicts": sum(p.witness_status == "suite_conflict" for p in predictions)}
+    usage = {"input_tokens": sum(p.input_tokens for p in predictions),
+             "output_tokens": sum(p.output_tokens for p in predictions)}
+    status = "complete" if not counts["errors"] and not counts["infra"] else "incomplete"
+    return counts, usage, status
 
 
 def make_reviewer(cfg: EvalConfig, suite: Suite, sandbox: Sandbox) -> Reviewer:
@@ -233,7 +276,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
         raise EvalError(f"split {cfg.split!r} of {suite.path} has no candidates")
     reviewer = reviewer or make_reviewer(cfg, suite, sandbox)
     described = reviewer.describe()
-    fingerprint = digest({"reviewer": _identity(described), "protocol": cfg.protocol})
+    fingerprint = reviewer_fingerprint(described, cfg.protocol)
     items_sha = digest([c.candidate_id for c in items])
     out = Path(out)
     try:
@@ -269,7 +312,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
                "content_hash": suite.manifest.content_hash, "path": str(suite.path)},
         split=cfg.split, limit=cfg.limit, n_items=len(items), items_sha256=items_sha, reviewer=described,
         reviewer_fingerprint=fingerprint, protocol=cfg.protocol,
-        prompt=described.get("prompt") if isinstance(reviewer, ModelReviewer) else _protocol_prompts(described),
+        prompt=manifest_prompt(described),
         decoding=gen.to_json() if isinstance(gen, GenerateConfig) else {},
         seeds={"seed": cfg.seed, "bootstrap": cfg.seed, "decoding": cfg.seed},
         harness=info.to_json(), gold_check=gold, packages=package_versions(), host=host_info(),
@@ -278,7 +321,7 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     write_manifest(out, manifest)
 
     t_reviews = time.monotonic()
-    requests = [_request(suite, c) for c in items]
+    requests = [review_request(suite, c) for c in items]
     keys = [digest([fingerprint, r.content_hash()]) for r in requests]
     reviews: dict[int, Review] = {}
     stored = store.reviews(keys)
@@ -325,23 +368,9 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     predictions = []
     for i, c in enumerate(items):
         r = reviews.get(i) or Review.failed("the reviewer returned no review for this candidate")
-        chk = checks.get(wkeys.get(i, ""), WitnessCheck("none")) if r.witness else WitnessCheck("none")
-        predictions.append(Prediction(
-            candidate_id=c.candidate_id, task_id=c.task_id, label=c.label, origin=c.origin, operator=c.operator,
-            family=c.family, subtlety=c.subtlety, changed_lines=list(c.changed_lines), verdict=r.verdict,
-            p_buggy=r.p_buggy, lines=list(r.lines), explanation=r.explanation, witness=r.witness,
-            witness_status=chk.status, witness_detail=chk.detail, raw=r.raw, parse_error=r.parse_error, error=r.error,
-            input_tokens=r.input_tokens, output_tokens=r.output_tokens, transcript=r.transcript))
+        predictions.append(make_prediction(c, r, checks.get(wkeys.get(i, ""))))
     write_predictions(out, predictions)
-    counts = {"reviews": len(predictions), "abstain": sum(p.verdict == "abstain" for p in predictions),
-              "errors": sum(p.error is not None for p in predictions),
-              "witnesses": sum(p.witness is not None for p in predictions),
-              "verified": sum(p.witness_status == "verified" for p in predictions),
-              "infra": sum(p.witness_status == "infra" for p in predictions),
-              "suite_conflicts": sum(p.witness_status == "suite_conflict" for p in predictions)}
-    usage = {"input_tokens": sum(p.input_tokens for p in predictions),
-             "output_tokens": sum(p.output_tokens for p in predictions)}
-    status = "complete" if not counts["errors"] and not counts["infra"] else "incomplete"
+    counts, usage, status = run_summary(predictions)
     timings = {"gold_check_s": round(t_reviews - t0, 3), "review_and_verify_s": round(t_done - t_reviews, 3),
                "reviewed_now": len(todo)}
     final = manifest.model_copy(update={"status": status, "ended_at": utc_now(), "counts": counts, "usage": usage,

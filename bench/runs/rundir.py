@@ -25,7 +25,7 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bench.metrics.scoring import METRICS, PRIMARY, SUBTLETY_BUCKETS, Item, breakdowns, score, subtlety_bucket
+from bench.metrics.scoring import METRICS, PRIMARY, SUBTLETY_BUCKETS, Estimate, Item, breakdowns, score, subtlety_bucket
 
 SCHEMA_VERSION = 1
 N_BOOT = 1000
@@ -214,10 +214,19 @@ def load_paired(runs: Sequence[Path]) -> list[list[Prediction]]:
     return [sorted(ps, key=lambda p: p.candidate_id) for ps in preds]
 
 
+def score_predictions(predictions: Sequence[Prediction], seed: int = 0, n_boot: int = N_BOOT) -> dict[str, Estimate]:
+    """Every metric of ``predictions`` with its task-clustered CI, scored in the one order runs use (by candidate id).
+
+    The headline numbers of ``scores.json``; other front ends (the Inspect extension's metrics) call this to
+    report exactly the same values.
+    """
+    return score([p.item() for p in sorted(predictions, key=lambda p: p.candidate_id)], n_boot=n_boot, seed=seed)
+
+
 def compute_scores(predictions: list[Prediction], seed: int = 0, n_boot: int = N_BOOT) -> dict[str, Any]:
     """``scores.json`` content: every metric as ``{"value", "ci"}``, counts, breakdowns."""
     items = [p.item() for p in sorted(predictions, key=lambda p: p.candidate_id)]
-    est = score(items, n_boot=n_boot, seed=seed)
+    est = score_predictions(predictions, seed=seed, n_boot=n_boot)
     out: dict[str, Any] = {m: est[m].to_json() for m in METRICS}
     out.update({
         "schema_version": SCHEMA_VERSION,
@@ -277,4 +286,4 @@ def _examples(predictions: list[Prediction], k: int = 3) -> list[dict[str, Any]]
 
 
 __all__ = ["Prediction", "RunManifest", "RunDirError", "compute_scores", "load_manifest", "load_predictions", "render",
-           "subtlety_bucket", "write_manifest", "write_predictions"]
+           "score_predictions", "subtlety_bucket", "write_manifest", "write_predictions"]
