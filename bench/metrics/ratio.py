@@ -35,7 +35,9 @@ def percentile_ci(samples: Sequence[float], level: float = LEVEL) -> tuple[float
     """Percentile bootstrap interval; ``(None, None)`` with fewer than 10 draws."""
     if len(samples) < MIN_DRAWS:
         return (None, None)
-    lo, hi = np.percentile(np.asarray(samples, dtype=float), [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    # rounded, so that 0.95 gives exactly the 2.5th and 97.5th percentiles (not 2.5000000000000022)
+    qs = [round(50 * (1 - level), 9), round(50 * (1 + level), 9)]
+    lo, hi = np.percentile(np.asarray(samples, dtype=float), qs)
     return (float(lo), float(hi))
 
 
