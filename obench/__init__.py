@@ -18,6 +18,7 @@ from obench.generate_cmd import generate_cmd, grid_cmd, suite_app
 from obench.harness_cmd import harness_app
 from obench.inspect_cmd import import_inspect_cmd
 from obench.leaderboard_cmd import leaderboard_app, submit_cmd
+from obench.models_cmd import models_app
 from obench.ogr_cmd import ogr_cmd
 from obench.tasks_cmd import tasks_app
 from obench.w2s_cmd import w2s_cmd
@@ -43,6 +44,7 @@ app.add_typer(bench_app, name="bench")
 app.command("w2s")(w2s_cmd)
 app.add_typer(suite_app, name="suite")
 app.add_typer(leaderboard_app, name="leaderboard")
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

@@ -43,3 +43,24 @@ def throughput_cmd(
 
     argv = ["--latency", str(latency)] + [a for c in (concurrency or []) for a in ("--concurrency", str(c))]
     main(argv + (["--json"] if as_json else []))
+
+
+@bench_app.command("gguf")
+def gguf_cmd(
+    model: Annotated[list[str] | None, typer.Option("--model", help="Catalogue name or .gguf path; repeatable "
+                                                    "(default: smollm2-135m and qwen2.5-coder-0.5b).")] = None,
+    prompts: Annotated[int, typer.Option("--prompts", min=1, help="Review prompts.")] = 8,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 128,
+    batch: Annotated[list[int] | None, typer.Option("--batch", help="Batch sizes; repeatable (default 1, 4, 8).")]
+    = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="llama.cpp threads (default: all CPUs).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """GGUF backend reviews/s and tokens/s at batch 1 and batched, vs llama.cpp's own single-sequence loop."""
+    from tools.gguf_bench import main
+
+    argv = ["--prompts", str(prompts), "--max-new-tokens", str(max_new_tokens)]
+    argv += [a for m in model or [] for a in ("--model", m)] + [a for b in batch or [] for a in ("--batch", str(b))]
+    argv += ["--threads", str(threads)] if threads else []
+    raise typer.Exit(main(argv + (["--json"] if as_json else [])))

@@ -80,8 +80,8 @@ def _summary(scores: dict[str, Any]) -> str:
 
 
 def eval_cmd(
-    reviewer: Annotated[str, typer.Option("--reviewer", help="hf:<id-or-path> | openai:<model> | random[:SEED] | "
-                                          "always-buggy | lint | oracle")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="hf:<id-or-path> | openai:<model> | gguf:<file.gguf> | "
+                                          "local:<catalogue name> | random[:SEED] | always-buggy | lint | oracle")],
     protocol: Annotated[str, typer.Option("--protocol", help="direct | exec | critique | consultancy | debate")]
     = "direct",
     split: SplitOpt = "test",
@@ -111,17 +111,24 @@ def eval_cmd(
                                                "(openai: backends).")] = False,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    structured: Annotated[bool, typer.Option("--structured", help="Constrain replies to the review JSON schema "
+                                             "(gguf/local: a grammar; openai: response_format). direct only.")]
+    = False,
 ) -> None:
     """Evaluate a reviewer on a suite split: reviews, verified witnesses, scores, report. Re-run to resume."""
     from bench.models import GenerateConfig, ModelOptions
     from bench.reviewing.protocols import Budgets
+    from bench.reviewing.schema import review_schema
     from bench.reviewing.verify import GoldCheckFailed
     from bench.runs.evaluate import EvalConfig, EvalError, default_out, evaluate, make_reviewer
     from harness.jobs import Limits
 
+    if structured and protocol != "direct":
+        fail("--structured constrains replies to the review schema, so it works with --protocol direct only")
     cfg = EvalConfig(
         reviewer=reviewer, protocol=protocol, split=split, limit=limit, seed=seed, prompt=prompt,
-        generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed),
+        generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                                json_schema=review_schema() if structured else None),
         model_options=ModelOptions(concurrency=concurrency, base_url=base_url, api_key_env=api_key_env,
                                    timeout_s=timeout, max_retries=max_retries, device=device, dtype=dtype,
                                    executor=executor, ray_address=ray_address),
@@ -131,6 +138,8 @@ def eval_cmd(
     )
     s = open_suite(suite)
     run_dir = out_dir or default_out(cfg)
+    if structured and out_dir is None:
+        run_dir = run_dir.with_name(run_dir.name + "__structured")
     check_run_dir(run_dir)
     sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),

@@ -19,26 +19,81 @@ SuiteOpt = Annotated[Path, typer.Option("--suite", help="Suite directory.")]
 DEFAULT_PATH = DATA_DIR / DEFAULT_SUITE
 
 
+SOURCES = ("humaneval",)
+
+
+def _load_sources(source: str | None, tasks_file: Path | None, hub: str | None) -> tuple[list[Any], Any, str]:
+    """(tasks, hand-written contracts or None, default suite name) for the one source given."""
+    from tasks.sources import TaskFileError, load_hub_rows, load_humaneval, load_task_file, parse_hub_spec
+
+    given = [x for x in (source, tasks_file, hub) if x is not None]
+    if len(given) > 1:
+        fail("give one source: --source humaneval, --tasks FILE or --hub ID[:split]")
+    if tasks_file is not None or hub is not None:
+        try:
+            if tasks_file is not None:
+                return load_task_file(tasks_file), None, tasks_file.stem
+            hub_id, split = parse_hub_spec(hub or "")
+            return load_hub_rows(hub_id, split), None, Path(hub_id).stem.split("/")[-1] or "hub"
+        except TaskFileError as exc:
+            where = f"--tasks {tasks_file}" if tasks_file is not None else f"--hub {hub}"
+            for problem in exc.problems[:50]:
+                err.print(f"  {problem}", markup=False, highlight=False)
+            if len(exc.problems) > 50:
+                err.print(f"  ... and {len(exc.problems) - 50} more", highlight=False)
+            fail(f"{where}: {len(exc.problems)} problem(s) (above); fix them or remove those rows "
+                 f"({len(exc.tasks)} row(s) are valid)")
+        except (OSError, ValueError) as exc:
+            fail(f"--hub {hub}: {exc}")
+    source = source or "humaneval"
+    if source not in SOURCES:
+        fail(f"unknown --source {source!r}; known: {', '.join(SOURCES)} (or --tasks FILE, --hub ID[:split])")
+    from tasks.contracts.humaneval import CONTRACTS
+
+    return load_humaneval(), CONTRACTS, DEFAULT_SUITE
+
+
 @tasks_app.command("build")
 def build_cmd(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the suite.")] = DEFAULT_PATH,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the suite (default: the committed "
+                                                               "v1 for --source humaneval, suites/NAME otherwise).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="A built-in source: humaneval.")] = None,
+    tasks_file: Annotated[Path | None, typer.Option("--tasks", help="A task file (JSON Lines or a JSON list; "
+                                                                    "see the README's task-file format).")] = None,
+    hub: Annotated[str | None, typer.Option("--hub", help="A dataset of HumanEval-, MBPP- or APPS-style rows, through "
+                                                          "`datasets`: a hub id or a local json/parquet file, "
+                                                          "with an optional :split (default test).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Suite name (default: oversightbench-v1 for humaneval, "
+                                                            "else the file or dataset name).")] = None,
+    suite_version: Annotated[str, typer.Option("--suite-version", help="Version recorded in the manifest.")] = "1.0.0",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     sandbox: Annotated[str, typer.Option("--sandbox")] = "docker",
     limit: Annotated[int, typer.Option("--limit", help="Only the first N tasks (for a quick build).")] = 0,
     workers: Annotated[int, typer.Option("--workers")] = 2,
+    budget: Annotated[float, typer.Option("--augment-budget", min=1.0,
+                                          help="Seconds of (traced) reference execution a task may spend on "
+                                               "augmentation before it stops growing.")] = 300.0,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
 ) -> None:
-    """Build the suite from HumanEval: hidden tests, candidates, labels, splits (deterministic per seed)."""
-    from tasks.build import BuildConfig, GoldCheckError, build_suite
-    from tasks.contracts.humaneval import CONTRACTS
-    from tasks.sources import load_humaneval
+    """Build a suite from any task source: hidden tests, candidates, labels, splits (deterministic per seed).
 
-    sources = load_humaneval()
+    One bad task never aborts the build: it is dropped, with its reason printed and kept in the manifest.
+    """
+    import time
+
+    from tasks.build import BuildConfig, BuildError, build_suite
+
+    sources, contracts, default_name = _load_sources(source, tasks_file, hub)
     if limit:
         sources = sources[:limit]
+    name = name or default_name
+    if out_dir is None:
+        out_dir = DEFAULT_PATH if name == DEFAULT_SUITE and contracts is not None else Path("suites") / name
     sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    t0 = time.monotonic()
+    lines: list[str] = []
     try:
         with Progress(*columns, console=err) as prog:
             bars: dict[str, Any] = {}
@@ -48,13 +103,62 @@ def build_cmd(
                     bars[step] = prog.add_task(step, total=total)
                 prog.update(bars[step], completed=done, total=total)
 
-            manifest = build_suite(sb, sources, CONTRACTS, out_dir, BuildConfig(seed=seed), progress=progress)
-    except GoldCheckError as exc:
+            def log(line: str) -> None:
+                lines.append(line)
+                prog.console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+
+            manifest = build_suite(sb, sources, contracts, out_dir, BuildConfig(seed=seed, augment_budget_s=budget),
+                                   name=name, version=suite_version, progress=progress, log=log)
+    except BuildError as exc:
         fail(str(exc), 1)
     finally:
         sb.close()
-    out.print(f"wrote {out_dir}  version {manifest.version}  {manifest.content_hash}", highlight=False)
+    elapsed = time.monotonic() - t0
+    stats = manifest.stats
+    dropped = stats.get("dropped_tasks", {})
+    out.print(f"wrote {out_dir}  {manifest.name} {manifest.version}  {manifest.content_hash}  "
+              f"({stats['n_tasks']} of {len(sources)} tasks, {elapsed:.0f} s)", highlight=False)
+    if dropped:
+        out.print(f"[bold]dropped {len(dropped)} task(s):[/]")
+        for tid, why in dropped.items():
+            out.print(f"  {tid}: {why}", markup=False, highlight=False, soft_wrap=True)
+    if stats.get("tasks_without_contract"):
+        out.print(f"{len(stats['tasks_without_contract'])} task(s) without an input contract: hidden tests are their own "
+                  "tests and examples only (`obench tasks suggest-contract` proposes one)", highlight=False)
     _print_stats(manifest.model_dump())
+
+
+@tasks_app.command("suggest-contract")
+def suggest_contract_cmd(
+    tasks_file: Annotated[Path, typer.Option("--tasks", help="A task file.")],
+    task_id: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Also tasks that already have a contract.")] = False,
+) -> None:
+    """Suggest typed contracts inferred from each task's examples and test calls (printed, never applied).
+
+    One JSON line per task: the suggested spec, what the examples showed (ranges, lengths, characters), and
+    how many values it rests on. Review it, tighten it to what the docstring allows, and add it to the task
+    file yourself; the file is never changed.
+    """
+    from tasks.sources import TaskFileError, load_task_file
+    from tasks.suggest import suggest_contract
+
+    try:
+        tasks = load_task_file(tasks_file)
+    except TaskFileError as exc:
+        for problem in exc.problems[:20]:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        if not exc.tasks:
+            fail(f"--tasks {tasks_file}: no valid task")
+        tasks = exc.tasks
+    if task_id is not None:
+        tasks = [t for t in tasks if t.task_id == task_id]
+        if not tasks:
+            fail(f"--task {task_id!r} is not in {tasks_file}")
+    for t in tasks:
+        if t.contract is not None and not all_tasks and task_id is None:
+            continue
+        print(json.dumps(suggest_contract(t), ensure_ascii=False))
 
 
 STAT_KEYS = ("version", "content_hash", "n_tasks", "n_candidates", "by_split", "hidden_inputs_per_task",
@@ -149,10 +253,16 @@ def show_cmd(task_id: str, suite: SuiteOpt = DEFAULT_PATH) -> None:
     t = s.tasks[task_id]
     out.print(f"[bold]{t.task_id}[/]  split={t.split}  entry_point={t.entry_point}  time_limit={t.time_limit_s}s")
     out.print(t.prompt, markup=False, highlight=False)
-    out.print(f"[bold]contract:[/] {t.contract_note}" + ("  (output order free)" if t.unordered_output else ""))
+    out.print(f"[bold]kind:[/] {t.kind}  [bold]contract:[/] {t.contract_note}"
+              + ("  (output order free)" if t.unordered_output else ""), soft_wrap=True)
     out.print(f"[bold]visible tests ({len(t.visible())}):[/]")
     for args, expected in t.visible():
-        out.print(f"  {t.entry_point}{args!r} -> {expected!r}", markup=False, highlight=False)
+        if t.kind == "program":
+            out.print(f"  stdin {args[0]!r} -> stdout {expected!r}", markup=False, highlight=False)
+        else:
+            out.print(f"  {t.entry_point}{args!r} -> {expected!r}", markup=False, highlight=False)
+    for note in t.notes:
+        out.print(f"  note: {note}", markup=False, highlight=False, soft_wrap=True)
     origin = t.hidden_origin
     out.print(f"[bold]hidden tests:[/] {len(origin)} ({origin.count('source')} from the source's tests, "
               f"{origin.count('augmented')} augmented)")

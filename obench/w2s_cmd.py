@@ -26,7 +26,10 @@ def default_out(weak: str, student: str, mode: str, limit_train: int, limit_test
     from bench.runs.evaluate import slug
 
     w = Path(weak).name if Path(weak).is_dir() else weak
-    s = "hf:" + Path(student[3:]).name if student.startswith("hf:") else student
+    s = student
+    for prefix in ("hf:", "gguf:"):
+        if student.startswith(prefix):
+            s = prefix + Path(student[len(prefix):]).name
     parts = [slug(w), slug(s), mode] + ([f"limit{limit_train}-{limit_test}"] if limit_train or limit_test else [])
     return root / "__".join(parts)
 
@@ -51,7 +54,12 @@ def w2s_cmd(
     weak: Annotated[str, typer.Option("--weak", help="Weak supervisor: ngram[:N] (built in, N labelled dev "
                                       "candidates), a train-split RUN_DIR of `obench eval`, or a reviewer spec "
                                       "(lint, hf:<path>, openai:<model>...) run on train and test.")],
-    student: Annotated[str, typer.Option("--student", help="minilm | hf:<id-or-path>")] = "minilm",
+    student: Annotated[str, typer.Option("--student", help="minilm | hf:<id-or-path> | gguf:<file.gguf> | "
+                                         "local:<catalogue-name> (an installed `obench models` model).")]
+    = "minilm",
+    layer: Annotated[int | None, typer.Option("--layer", help="Student hidden layer to mean-pool: 0 = token "
+                                              "embeddings, N = the last of N (default), negative from the end "
+                                              "(-1 = last).")] = None,
     method: Annotated[list[str], typer.Option("--method", help="naive | aux-conf | bootstrap | all; repeat or "
                                               "comma-separate for several.")] = ["naive"],  # noqa: B006
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Student seeds 0..N-1.")] = 3,
@@ -125,8 +133,9 @@ def w2s_cmd(
     except W2SError as exc:
         fail(str(exc))
     s = open_suite(suite)
-    run_dir = out_dir or default_out(weak, student + ("" if student_input == "prompt+code" else f"-{student_input}"),
-                                     mode, limit_train, limit_test)
+    student_label = student + ("" if student_input == "prompt+code" else f"-{student_input}") + \
+        ("" if layer is None else f"-layer{layer}")
+    run_dir = out_dir or default_out(weak, student_label, mode, limit_train, limit_test)
     command = ["obench", *sys.argv[1:]] if Path(sys.argv[0]).name in ("obench", "__main__.py") else ["obench", "w2s"]
     train_cfg = TrainConfig(epochs=epochs or (PROBE_EPOCHS if use_probe else FINETUNE_EPOCHS),
                             batch_size=batch_size or (32 if use_probe else 8),
@@ -145,7 +154,7 @@ def w2s_cmd(
         err.print(f"[dim]w2s:[/] {msg}", highlight=False)
 
     try:
-        enc = create_student(student, max_length=max_length, device=device)
+        enc = create_student(student, max_length=max_length, device=device, layer=layer)
         data = load_data(s, limit_train, limit_test, student_input)
         progress(f"weak supervisor {weak}")
         labels = resolve_weak(s, data, weak, weak_test, Path(run_dir), open_sb, limit_train=limit_train,

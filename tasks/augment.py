@@ -6,6 +6,19 @@ anything the task's contract rejects, and runs the reference on the rest in the
 sandbox with line-arc tracing. Inputs on which the reference raises or times out
 are dropped; inputs that reached new arcs or produced a new output join the pool
 that later rounds mutate ("proved new"). Expected outputs are the reference's.
+
+Where inputs come from besides mutation: a contract's generator (typed contracts and
+some HumanEval contracts), its boundary values (typed contracts, first round), and a task
+file's ``input_generator`` (run in the sandbox, seeded per task and round). A contract's
+sandbox predicate filters every proposed input in one batched job per task and round.
+Tasks without a contract are not augmented (their hidden tests are their own tests and
+examples); program tasks are augmented only from an input generator.
+
+Growth scales with the number of tasks: each round is one batched job per task, all tasks'
+jobs run together, and a task stops growing when it reaches its target, runs out of
+rounds or new inputs, or spends its **time budget** (summed reference execution time;
+a job stops after a few reference timeouts, and a round's batch shrinks to what the remaining
+budget covers at the task's mean call time). A task that stops on its budget says so in its pool.
 """
 
 from __future__ import annotations
@@ -13,12 +26,13 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import codec
 from harness.jobs import CallJob, CallResult, Limits
-from tasks.contracts import Contract
+from tasks.contracts import Contract, check_inputs_many
+from tasks.kinds import FUNCTION, PROGRAM, normalise_stdout, opaque_part, traced_code
 
 MAX_INT_ABS = 10**9
 MAX_LEN = 60
@@ -235,7 +249,16 @@ def input_key(args: tuple[Any, ...]) -> str:
 
 @dataclass
 class HiddenPool:
-    """The hidden inputs of one task and the reference's outputs on them."""
+    """The hidden inputs of one task and the reference's outputs on them.
+
+    Attributes:
+        stopped: why growth ended (``target reached``, ``rounds done``, ``no new inputs``,
+            ``time budget ... spent``, ``not augmented: ...``).
+        spent_s: reference execution time spent on this task (seconds).
+        non_data: set when the reference returned a value with no data representation
+            (``type: repr``); such inputs are not kept, and the build drops the task.
+        notes: what a researcher should know (generator errors, budget stops).
+    """
 
     inputs: list[tuple[Any, ...]] = field(default_factory=list)
     outputs: list[Any] = field(default_factory=list)
@@ -244,71 +267,201 @@ class HiddenPool:
     keys: set[str] = field(default_factory=set)
     rejected_by_contract: int = 0
     reference_failed: int = 0
+    stopped: str = ""
+    spent_s: float = 0.0
+    non_data: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Limits of the growth loop."""
+    """Limits of the growth loop.
+
+    Attributes:
+        target: hidden inputs per task.
+        rounds: augmentation rounds after the source inputs (round 0).
+        batch: inputs proposed per task and round (one sandbox job).
+        seed: seeds every random choice.
+        task_budget_s: traced reference execution time a task may spend before it stops growing
+            (a safety net against one task stalling the build; traced runs are several times
+            slower than plain ones).
+        max_timeouts: an augmentation job stops after this many reference timeouts (the rest of
+            its inputs are skipped, and dropped like inputs the reference fails on).
+    """
 
     target: int = 150
     rounds: int = 8
     batch: int = 120
     seed: int = 0
+    task_budget_s: float = 300.0
+    max_timeouts: int = 2
+
+
+@dataclass
+class AugmentTask:
+    """One task to grow hidden inputs for.
+
+    Attributes:
+        contract: None: the task is not augmented (only its source inputs are run).
+        generator: Python source defining ``generate(rng)`` (one input per call; for programs
+            the stdin text), run in the sandbox; empty: none.
+    """
+
+    task_id: str
+    reference: str
+    entry_point: str
+    contract: Contract | None
+    source_inputs: list[tuple[Any, ...]]
+    visible: list[tuple[Any, ...]]
+    kind: str = FUNCTION
+    generator: str = ""
+
+    @property
+    def mutate(self) -> bool:
+        """Blind mutation of seeds is used only under a contract that filters it, and never for
+        programs (mutated stdin text is almost never a valid input)."""
+        return self.contract is not None and self.kind == FUNCTION
+
+    @property
+    def augmented(self) -> bool:
+        return self.mutate or bool(self.generator) or (self.contract is not None and self.contract.gen is not None
+                                                       and self.kind == FUNCTION)
+
+    def why_not_augmented(self) -> str:
+        if self.kind == PROGRAM:
+            return "not augmented: a program task needs an input_generator in the task file"
+        return "not augmented: no input contract (hidden tests are the task's own tests and examples)"
 
 
 RunBatch = Callable[[list[CallJob]], list[list[CallResult]]]
 
+GENERATE_ENTRY = "__obench_generate__"
+_GENERATE = '''
 
-def traced_job(reference: str, entry_point: str, inputs: list[tuple[Any, ...]], limits: Limits) -> CallJob:
-    code = reference + TRACE_WRAPPER.replace("{entry}", entry_point)
+
+def __obench_generate__(seed, n):
+    import random as __random
+    rng = __random.Random(seed)
+    out, errors, first = [], 0, ""
+    for _ in range(n):
+        try:
+            out.append(generate(rng))
+        except Exception as exc:
+            errors += 1
+            first = first or type(exc).__name__ + ": " + str(exc)[:200]
+    return out, errors, first
+'''
+GENERATE_LIMITS = Limits(timeout_s=20.0, memory_mb=256)
+
+
+def traced_job(reference: str, entry_point: str, inputs: list[tuple[Any, ...]], limits: Limits,
+               kind: str = FUNCTION) -> CallJob:
+    """A reference run with line-arc tracing: each result is ``(output, arcs)``."""
+    code = traced_code(kind, reference, entry_point, TRACE_WRAPPER)
     return CallJob.create(code, "__obench_traced__", inputs, limits=limits)
 
 
+def generate_job(generator: str, seed: str, n: int) -> CallJob:
+    """The sandbox job that draws ``n`` inputs from a task file's ``generate(rng)`` (seeded)."""
+    return CallJob.create(generator + _GENERATE, GENERATE_ENTRY, [(seed, n)], limits=GENERATE_LIMITS)
+
+
+def _as_task(t: Any) -> AugmentTask:
+    if isinstance(t, AugmentTask):
+        return t
+    tid, ref, entry, contract, source_inputs, visible = t
+    return AugmentTask(tid, ref, entry, contract, list(source_inputs), list(visible))
+
+
 def grow_hidden(
-    tasks: list[tuple[str, str, str, Contract, list[tuple[Any, ...]], list[tuple[Any, ...]]]],
+    tasks: list[Any],
     run: RunBatch,
     config: AugmentConfig,
     limits: Limits,
     progress: Callable[[int], None] | None = None,
+    on_task: Callable[[str, HiddenPool], None] | None = None,
 ) -> dict[str, HiddenPool]:
     """Grow hidden inputs for many tasks at once (one sandbox job per task per round).
 
     Args:
-        tasks: (task_id, reference program, entry point, contract, source-test inputs, visible inputs).
+        tasks: :class:`AugmentTask` objects, or ``(task_id, reference program, entry point,
+            contract, source-test inputs, visible inputs)`` tuples (function tasks).
         run: executes jobs in the sandbox.
-        config: sizes and seed.
-        limits: limits for reference runs.
+        config: sizes, seed and time budget.
+        limits: limits for reference runs (later rounds calibrate their time limit under it).
         progress: called with the round number after each round.
+        on_task: called with ``(task_id, pool)`` once a task has stopped growing (``pool.stopped``).
 
     Returns:
         task_id -> pool; source-test inputs come first, then augmented ones.
     """
-    pools = {tid: HiddenPool() for tid, *_ in tasks}
+    items = [_as_task(t) for t in tasks]
+    pools = {t.task_id: HiddenPool() for t in items}
     state: dict[str, dict[str, Any]] = {}
-    for tid, _ref, _entry, _contract, source_inputs, visible in tasks:
-        seeds = [tuple(s) for s in source_inputs + visible]
-        rng = random.Random(f"{config.seed}:{tid}")
-        state[tid] = {"rng": rng, "alphabet": _alphabet(seeds), "atoms": _atoms(seeds), "corpus": list(seeds),
-                      "outputs": set(), "pending_source": [tuple(s) for s in source_inputs],
-                      "visible_keys": {input_key(tuple(v)) for v in visible}}
+    for t in items:
+        seeds = [tuple(s) for s in t.source_inputs + t.visible]
+        rng = random.Random(f"{config.seed}:{t.task_id}")
+        state[t.task_id] = {"rng": rng, "alphabet": _alphabet(seeds), "atoms": _atoms(seeds), "corpus": list(seeds),
+                            "outputs": set(), "pending_source": [tuple(s) for s in t.source_inputs],
+                            "visible_keys": {input_key(tuple(v)) for v in t.visible}, "generated": None}
+    active = {t.task_id for t in items}
+
+    def stop(t: AugmentTask, why: str) -> None:
+        if t.task_id in active:
+            active.discard(t.task_id)
+            pools[t.task_id].stopped = why
+            if on_task:
+                on_task(t.task_id, pools[t.task_id])
+
     for rnd in range(config.rounds + 1):
+        todo = [t for t in items if t.task_id in active]
+        if rnd > 0:
+            for t in todo:
+                pool = pools[t.task_id]
+                if not t.augmented:
+                    stop(t, t.why_not_augmented())
+                elif len(pool.inputs) >= config.target:
+                    stop(t, "target reached")
+                elif pool.spent_s >= config.task_budget_s:
+                    pool.notes.append(f"augmentation stopped after {len(pool.inputs)} hidden inputs: its time budget "
+                                      f"({config.task_budget_s:g} s of reference execution) was spent")
+                    stop(t, f"time budget ({config.task_budget_s:g} s) spent")
+            todo = [t for t in todo if t.task_id in active]
+            _draw_generated(todo, state, pools, run, config, rnd)
         jobs, owners, batches = [], [], []
-        for tid, ref, entry, contract, _src, _vis in tasks:
-            pool, st = pools[tid], state[tid]
-            if rnd > 0 and len(pool.inputs) >= config.target:
-                continue
-            batch = _next_batch(rnd, st, pool, contract, config)
-            if not batch:
-                continue
-            jobs.append(traced_job(ref, entry, batch, limits))
-            owners.append(tid)
-            batches.append(batch)
-        if not jobs:
+        for t in todo:
+            state[t.task_id]["batch"] = _batch_size(pools[t.task_id], state[t.task_id], config)
+            batch = _next_batch(rnd, state[t.task_id], pools[t.task_id], t, config)
+            if batch:  # a task with nothing new this round may still find inputs in a later one
+                owners.append(t)
+                batches.append(batch)
+        if not owners:
             break
-        for tid, batch, results in zip(owners, batches, run(jobs)):
-            _absorb(pools[tid], state[tid], batch, results, source=(rnd == 0))
+        if any(t.contract is not None and t.contract.needs_sandbox for t in owners):
+            masks = check_inputs_many([(t.contract if t.contract is not None and t.contract.needs_sandbox else None, b)
+                                       for t, b in zip(owners, batches)], run)
+            kept = []
+            for t, b, mask in zip(owners, batches, masks):
+                pools[t.task_id].rejected_by_contract += sum(1 for ok in mask if not ok)
+                kept.append([a for a, ok in zip(b, mask) if ok])
+            batches = kept
+        job_limits = replace(limits, max_timeouts=config.max_timeouts) if rnd > 0 else limits
+        for t, batch in zip(owners, batches):
+            if batch:
+                jobs.append(traced_job(t.reference, t.entry_point, batch, job_limits, t.kind))
+        live = [(t, b) for t, b in zip(owners, batches) if b]
+        for (t, batch), results in zip(live, run(jobs) if jobs else []):
+            _absorb(pools[t.task_id], state[t.task_id], batch, results, source=(rnd == 0), kind=t.kind,
+                    timeout_s=job_limits.timeout_s)
         if progress:
             progress(rnd)
+    for t in items:
+        if not t.augmented:
+            stop(t, t.why_not_augmented())
+        elif len(pools[t.task_id].inputs) >= config.target:
+            stop(t, "target reached")
+        else:
+            stop(t, "rounds done (or no new inputs)")
     for pool in pools.values():
         if len(pool.inputs) > config.target:
             n_src = sum(1 for o in pool.origin if o == "source")
@@ -317,47 +470,131 @@ def grow_hidden(
     return pools
 
 
-def _next_batch(rnd: int, st: dict[str, Any], pool: HiddenPool, contract: Contract, config: AugmentConfig) -> list[tuple[Any, ...]]:
+def _batch_size(pool: HiddenPool, st: dict[str, Any], config: AugmentConfig) -> int:
+    """Inputs to propose this round: the configured batch, fewer when the task's remaining time
+    budget would not cover it at the reference's mean call time so far (a slow task is not
+    allowed to stall a round for much longer than its budget)."""
+    n_ok = st.get("n_ok", 0)
+    mean = (st.get("ok_s", 0.0) / n_ok) if n_ok else 0.0
+    remaining = config.task_budget_s - pool.spent_s
+    if mean <= 0:
+        return config.batch
+    return max(8, min(config.batch, int(remaining / mean)))
+
+
+def _draw_generated(todo: list[AugmentTask], state: dict[str, dict[str, Any]], pools: dict[str, HiddenPool],
+                    run: RunBatch, config: AugmentConfig, rnd: int) -> None:
+    """Run the task files' input generators for this round (one sandbox job per task)."""
+    gens = [t for t in todo if t.generator]
+    if not gens:
+        return
+    results = run([generate_job(t.generator, f"{config.seed}:{t.task_id}:{rnd}", config.batch) for t in gens])
+    for t, res in zip(gens, results):
+        pool, r = pools[t.task_id], res[0]
+        drawn: list[tuple[Any, ...]] = []
+        if r.status != "ok":
+            err = r.error or {}
+            pool.notes.append(f"input_generator failed in round {rnd}: {r.status} {err.get('type', '')}: "
+                              f"{str(err.get('message', ''))[:200]}")
+        else:
+            values, errors, first = r.decoded
+            if errors:
+                pool.notes.append(f"input_generator raised on {errors} of {config.batch} draws in round {rnd} ({first})")
+            bad = 0
+            for v in values:
+                if t.kind == PROGRAM:
+                    ok = isinstance(v, str)
+                    args: tuple[Any, ...] = (v,)
+                else:
+                    ok = isinstance(v, (tuple, list))
+                    args = tuple(v) if ok else ()
+                if not ok or opaque_part(args) is not None:
+                    bad += 1
+                    continue
+                drawn.append(args)
+            if bad:
+                want = "stdin text (a str)" if t.kind == PROGRAM else "a tuple of arguments"
+                pool.notes.append(f"input_generator returned {bad} value(s) that are not {want}; they were ignored")
+        state[t.task_id]["generated"] = drawn
+
+
+def _next_batch(rnd: int, st: dict[str, Any], pool: HiddenPool, task: AugmentTask,
+                config: AugmentConfig) -> list[tuple[Any, ...]]:
     rng: random.Random = st["rng"]
+    contract = task.contract
     if rnd == 0:
         cands = st["pending_source"]
     else:
         cands = []
-        tries = 0
-        while len(cands) < config.batch and tries < config.batch * 20:
-            tries += 1
-            if contract.gen is not None and rng.random() < 0.5:
-                try:
-                    cand = tuple(contract.gen(rng))
-                except Exception:  # noqa: BLE001 - a generator bug only costs this draw
-                    continue
-            else:
-                base = rng.choice(st["corpus"])
-                cand = mutate_args(base, rng, st["alphabet"], st["atoms"])
+
+        def propose(cand: tuple[Any, ...]) -> None:
             key = input_key(cand)
             if key in pool.keys or key in st["visible_keys"]:
-                continue
-            if not contract.accepts(cand):
+                return
+            if contract is not None and not contract.accepts(cand):
                 pool.rejected_by_contract += 1
-                continue
+                return
             pool.keys.add(key)
             cands.append(cand)
+
+        if rnd == 1 and contract is not None and task.kind == FUNCTION:
+            for b in contract.boundaries:
+                if len(cands) < st.get("batch", config.batch):
+                    propose(tuple(b))
+        generated: list[tuple[Any, ...]] | None = st["generated"]
+        host_gen = contract.gen if contract is not None and task.kind == FUNCTION else None
+        can_mutate = task.mutate and bool(st["corpus"])
+        tries = 0
+        size = st.get("batch", config.batch)
+        while len(cands) < size and tries < config.batch * 20:
+            tries += 1
+            if generated is not None:
+                if generated and (not can_mutate or rng.random() < 0.5):
+                    cand = generated.pop(0)
+                elif can_mutate:
+                    cand = mutate_args(rng.choice(st["corpus"]), rng, st["alphabet"], st["atoms"])
+                else:
+                    break
+            elif host_gen is not None and (not can_mutate or rng.random() < 0.5):
+                try:
+                    cand = tuple(host_gen(rng))
+                except Exception:  # noqa: BLE001 - a generator bug only costs this draw
+                    continue
+            elif can_mutate:
+                base = rng.choice(st["corpus"])
+                cand = mutate_args(base, rng, st["alphabet"], st["atoms"])
+            else:
+                break
+            propose(cand)
     out, seen = [], set()
     for c in cands:
         k = input_key(c)
-        if rnd == 0 and (k in seen or not contract.accepts(c)):
+        if rnd == 0 and (k in seen or (contract is not None and not contract.accepts(c))):
             continue
         seen.add(k)
         out.append(c)
     return out
 
 
-def _absorb(pool: HiddenPool, st: dict[str, Any], batch: list[tuple[Any, ...]], results: list[CallResult], source: bool) -> None:
+def _absorb(pool: HiddenPool, st: dict[str, Any], batch: list[tuple[Any, ...]], results: list[CallResult],
+            source: bool, kind: str = FUNCTION, timeout_s: float = 0.0) -> None:
     for args, res in zip(batch, results):
+        pool.spent_s += res.duration_s if res.status != "timeout" else max(res.duration_s, timeout_s)
+        if res.status == "ok":
+            st["n_ok"] = st.get("n_ok", 0) + 1
+            st["ok_s"] = st.get("ok_s", 0.0) + res.duration_s
         if res.status != "ok":
             pool.reference_failed += 1
             continue
         out, arcs = res.decoded
+        bad = opaque_part(out)
+        if bad is not None:
+            pool.reference_failed += 1
+            if not pool.non_data:
+                pool.non_data = f"{bad.type_name}: {bad.text[:120]}"
+            continue
+        if kind == PROGRAM:
+            out = normalise_stdout(out)
         new_arcs = {repr(a) for a in arcs} - pool.arcs
         out_key = codec.dumps(out)
         is_new = bool(new_arcs) or out_key not in st["outputs"]

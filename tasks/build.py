@@ -1,19 +1,30 @@
 """Build a suite: tasks with visible and hidden tests, labelled candidates, splits.
 
-Every label comes from execution in the sandbox:
+The builder is source-agnostic: HumanEval (with its hand-written contracts) is one source,
+a task file or hub rows (:mod:`tasks.sources`) are others. Every label comes from
+execution in the sandbox:
 
 1. Source-test inputs are recorded by running each task's own ``check`` against the
-   reference in the sandbox; visible tests are the docstring examples with the
-   reference's outputs.
-2. Hidden inputs grow from those seeds (:mod:`tasks.augment`); the gold self-check
-   then runs every reference on all its hidden inputs, untraced, and the build
-   stops if any differs.
+   reference in the sandbox (program tasks: their ``(stdin, stdout)`` tests, which the
+   reference must reproduce); visible tests are the docstring examples (programs: the
+   tests marked visible) with the reference's outputs. Every seed input passes through
+   the task's contract (a sandbox predicate runs in the sandbox).
+2. Hidden inputs grow from those seeds (:mod:`tasks.augment`) when the task has a
+   contract (or an input generator); a task without one keeps its own tests and examples
+   only, and says so. The gold self-check then runs every reference on all its tests a
+   second time, untraced: a task whose reference gives another result is dropped as
+   nondeterministic.
 3. Candidates: the reference and semantics-preserving rewrites of it (correct
    class), and single-site mutants of those same rewrites (buggy class), so both
    classes share one distribution of surface forms. A mutant is kept only if it
    passes every visible test and fails at least one hidden input; a rewrite only
    if it passes everything. Timeouts, memory errors and crashes that would decide
    a label are re-run alone in a fresh sandbox first.
+
+One bad task never aborts the build: a reference that fails its own tests, returns values
+with no data representation (objects shown only by a ``repr``), is nondeterministic, or
+leaves no usable test drops that task, with the reason, in the manifest's
+``dropped_tasks``. Only a sandbox that keeps failing (infrastructure) stops the build.
 """
 
 from __future__ import annotations
@@ -31,9 +42,11 @@ from harness import codec
 from harness.executor import confirm_calls
 from harness.jobs import CallJob, CallResult, Limits, calibrated_timeout
 from harness.sandbox import Sandbox
-from tasks.augment import AugmentConfig, grow_hidden
+from tasks.augment import AugmentConfig, AugmentTask, HiddenPool, grow_hidden
 from tasks.compare import outcomes_differ
-from tasks.contracts import Contract
+from tasks.contracts import HUMANEVAL_SOURCE, Contract, check_inputs_many, compile_contract
+from tasks.contracts.spec import ContractSpecError
+from tasks.kinds import FUNCTION, PROGRAM, call_job, normalise_stdout, opaque_part, output_canon
 from tasks.labels import SUBTLETY_BUCKETS, Case, Judgement, Test, label_cases, subtlety_bucket, witness_records
 from tasks.mutants import propose_mutants
 from tasks.rewrites import normalise, rewrite
@@ -43,13 +56,17 @@ from tasks.visible import Example, parse_examples
 COLLECT = '''
 
 def __obench_collect__():
-    import copy as __copy, random as __random
+    import copy as __copy, inspect as __inspect, random as __random
     __random.seed(0)
     __calls = []
     __ref = {entry}
     __depth = [0]
 
-    def __rec(*a):
+    def __rec(*a, **kw):
+        if kw:  # keyword arguments of the test: bound to positions, since inputs are argument tuples
+            __b = __inspect.signature(__ref).bind(*a, **kw)
+            __b.apply_defaults()
+            a, kw = tuple(__b.args), {}
         if __depth[0] == 0:  # the test's own calls, not the reference's recursion
             __calls.append(__copy.deepcopy(a))
         __depth[0] += 1
@@ -62,6 +79,14 @@ def __obench_collect__():
     check(__rec)
     return __calls
 '''
+#: Cases per labelling chunk (progress is reported after each).
+LABEL_CHUNK = 256
+NO_CONTRACT_NOTE = ("no input contract: the hidden tests are the task's own tests and examples only "
+                    "(no augmentation, so no label rests on an input the specification may rule out)")
+NO_GENERATOR_NOTE = ("not augmented: a program task needs an input_generator in the task file; its hidden tests "
+                     "are its own tests")
+GENERATOR_ONLY_NOTE = ("no input contract: hidden inputs are the task's own tests and what its input_generator "
+                       "draws (trusted to give valid inputs)")
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,7 @@ class BuildConfig:
     time_limit_k: float = 20.0
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     witnesses: int = 3
+    augment_budget_s: float = 300.0
 
 
 @dataclass
@@ -88,7 +114,7 @@ class TaskSpec:
     source: SourceTask
     reference: str
     protected: set[str]
-    contract: Contract
+    contract: Contract | None
     visible_inputs: list[tuple[Any, ...]] = field(default_factory=list)
     visible_outputs: list[Any] = field(default_factory=list)
     docstring_disagrees: list[int] = field(default_factory=list)
@@ -100,10 +126,23 @@ class TaskSpec:
     split: str = "train"
     notes: list[str] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
+    augmentation: str = ""
 
     @property
     def task_id(self) -> str:
         return self.source.task_id
+
+    @property
+    def kind(self) -> str:
+        return self.source.kind
+
+    @property
+    def unordered(self) -> bool:
+        return self.contract.unordered if self.contract is not None else False
+
+    @property
+    def checker(self) -> Any:
+        return self.contract.valid_output if self.contract is not None else None
 
 
 @dataclass
@@ -130,7 +169,7 @@ class BuildError(RuntimeError):
 
 
 class GoldCheckError(BuildError):
-    """A reference solution failed its own hidden tests in the sandbox."""
+    """A reference solution failed its own hidden tests in the sandbox (every task was dropped)."""
 
 
 def split_of(task_id: str, seed: int, fractions: tuple[float, float, float]) -> str:
@@ -150,14 +189,47 @@ def _protected(prompt: str, entry_point: str) -> set[str]:
         return set()
 
 
-class SuiteBuilder:
-    """Runs the build steps against a sandbox; each step reports progress by name."""
+def _shown(value: Any, n: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= n else text[: n - 3] + "..."
 
-    def __init__(self, sandbox: Sandbox, config: BuildConfig, progress: Callable[[str, int, int], None] | None = None) -> None:
+
+def _where_text(code: str, r: CallResult) -> str:
+    """`` at: <line>`` for the innermost line of ``code`` a failure points at (e.g. the failing assert)."""
+    lines = code.splitlines()
+    for where in reversed((r.error or {}).get("where") or []):
+        name, _, num = str(where).rpartition(":")
+        if name == "<candidate>" and num.isdigit() and 0 < int(num) <= len(lines):
+            return f" at: {lines[int(num) - 1].strip()[:160]}"
+    return ""
+
+
+def _failure(r: CallResult) -> str:
+    err = r.error or {}
+    return f"{r.status} ({err.get('type', '')}: {str(err.get('message', ''))[:200]})" if err else r.status
+
+
+class SuiteBuilder:
+    """Runs the build steps against a sandbox; each step reports progress by name.
+
+    Tasks that cannot be built are removed from the list each step returns, with the reason in
+    :attr:`dropped` (``task_id -> reason``); ``log`` receives one line per drop and per note a
+    researcher should see (no contract, augmentation stopped by its time budget...).
+    """
+
+    def __init__(self, sandbox: Sandbox, config: BuildConfig, progress: Callable[[str, int, int], None] | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
         self.sandbox = sandbox
         self.config = config
         self.progress = progress or (lambda step, done, total: None)
+        self.log = log or (lambda line: None)
         self.stats: dict[str, Any] = {}
+        self.dropped: dict[str, str] = {}
+
+    def drop(self, task_id: str, reason: str) -> None:
+        if task_id not in self.dropped:
+            self.dropped[task_id] = reason
+            self.log(f"{task_id}: dropped: {reason}")
 
     # -------------------------------------------------------------- execution helpers
     def _run(self, jobs: list[CallJob], step: str = "") -> list[list[CallResult]]:
@@ -184,48 +256,118 @@ class SuiteBuilder:
 
     def _case(self, s: TaskSpec, code: str, limits: Limits, visible_only: bool = False) -> Case:
         tests = self._tests(s, visible_only)
-        return Case(CallJob.create(code, s.source.entry_point, [a for a, _ in tests], limits=limits), tests,
-                    len(s.visible_inputs), s.contract.unordered, s.contract.valid_output)
+        return Case(call_job(s.kind, code, s.source.entry_point, [a for a, _ in tests], limits=limits), tests,
+                    len(s.visible_inputs), s.unordered, s.checker, output_canon(s.kind))
 
     def _label(self, cases: list[Case], step: str, confirm: bool = True) -> list[tuple[Judgement, list[CallResult]]]:
-        """:func:`tasks.labels.label_cases`; a remaining infra outcome stops the build."""
-        judged = label_cases(self.sandbox, cases, confirm=confirm,
+        """:func:`tasks.labels.label_cases`; a remaining infra outcome stops the build. Chunks are large so
+        that a chunk's slowest job (a candidate that runs into its time limit) holds few others up."""
+        judged = label_cases(self.sandbox, cases, confirm=confirm, chunk=LABEL_CHUNK,
                              progress=lambda done, total: self.progress(step, done, total))
         for j, _ in judged:
             if j.label == "infra":
                 raise BuildError(f"sandbox infrastructure failed on one job after retries: {j.reason}")
         return judged
 
+    def _keep(self, specs: list[TaskSpec]) -> list[TaskSpec]:
+        return [s for s in specs if s.task_id not in self.dropped]
+
     # -------------------------------------------------------------- steps
-    def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract]) -> list[TaskSpec]:
+    def prepare(self, sources: Sequence[SourceTask], contracts: dict[str, Contract] | None = None) -> list[TaskSpec]:
+        """Tasks with their contracts, seed inputs and visible tests.
+
+        ``contracts`` (by task id) wins over a task's own contract spec (HumanEval's hand-written
+        contracts); a task with neither has no contract and is not augmented.
+        """
         specs = []
-        missing = [s.task_id for s in sources if s.task_id not in contracts]
-        if missing:
-            raise ValueError(f"no input contract for {len(missing)} tasks, e.g. {missing[:5]}")
         for s in sources:
-            spec = TaskSpec(source=s, reference=normalise(s.reference), protected=_protected(s.prompt, s.entry_point),
-                            contract=contracts[s.task_id])
+            contract = (contracts or {}).get(s.task_id)
+            if contract is None and s.contract is not None:
+                try:
+                    contract = compile_contract(s.contract)
+                except ContractSpecError as exc:
+                    self.drop(s.task_id, f"its contract cannot be used: {exc}")
+                    continue
+            program = s.kind == PROGRAM
+            try:
+                reference = normalise(s.reference)
+            except (SyntaxError, ValueError, RecursionError) as exc:
+                self.drop(s.task_id, f"the reference does not parse: {exc}")
+                continue
+            spec = TaskSpec(source=s, reference=reference, protected=set() if program else _protected(s.prompt, s.entry_point),
+                            contract=contract)
             spec.split = split_of(s.task_id, self.config.seed, self.config.split_fractions)
-            spec.examples = parse_examples(s.prompt, s.entry_point)
-            spec.visible_inputs = [e.args for e in spec.examples if spec.contract.accepts(e.args)]
+            if contract is None and not s.generator:
+                note = NO_GENERATOR_NOTE if program else NO_CONTRACT_NOTE
+                spec.notes.append(note)
+                self.log(f"{s.task_id}: {note}")
+            if program:
+                spec.visible_inputs = [(stdin,) for stdin, _out, vis in s.io_tests if vis]
+            else:
+                spec.examples = parse_examples(s.prompt, s.entry_point)
+                spec.visible_inputs = [e.args for e in spec.examples]
             specs.append(spec)
-        # Source-test inputs, recorded in the sandbox.
         limits = Limits(timeout_s=30.0, memory_mb=512)
+        # Source-test inputs: recorded in the sandbox (functions), or the task's (stdin, stdout) tests (programs).
+        raw_source: dict[str, list[tuple[Any, ...]]] = {}
+        funcs = [s for s in specs if s.kind == FUNCTION]
         jobs = [CallJob.create(s.source.reference + "\n" + s.source.test + COLLECT.replace("{entry}", s.source.entry_point),
-                               "__obench_collect__", [()], limits=limits) for s in specs]
-        for spec, res in zip(specs, self._run(jobs, "source tests")):
+                               "__obench_collect__", [()], limits=limits) for s in funcs]
+        for spec, job, res in zip(funcs, jobs, self._run(jobs, "source tests")):
             r = res[0]
             if r.status != "ok":
-                raise GoldCheckError(f"{spec.task_id}: the reference fails its own tests in the sandbox: "
-                                     f"{r.status} {r.error}")
-            seen: set[str] = set()
+                self.drop(spec.task_id, f"the reference fails its own tests in the sandbox: {_failure(r)}"
+                                        + _where_text(job.code, r))
+                continue
+            found, opaque = [], 0
             for args in r.decoded:
+                if opaque_part(args) is not None:
+                    opaque += 1
+                    continue
+                found.append(tuple(args))
+            if opaque:
+                spec.notes.append(f"{opaque} call(s) of the task's own tests pass arguments with no data representation "
+                                  "(functions, objects); they are not used")
+            raw_source[spec.task_id] = found
+        for spec in specs:
+            if spec.kind == PROGRAM:
+                raw_source[spec.task_id] = [(stdin,) for stdin, _out, _vis in spec.source.io_tests]
+        specs = self._keep(specs)
+        # Every seed input through the contract (host part here, a sandbox predicate in one batched job per task).
+        requests = [(s.contract, s.visible_inputs + raw_source[s.task_id]) for s in specs]
+        masks = check_inputs_many(requests, lambda js: self._run(js, "contracts of seed inputs"))
+        for sp, mask in zip(specs, masks):
+            n_vis = len(sp.visible_inputs)
+            vis_mask, src_mask = mask[:n_vis], mask[n_vis:]
+            sp.visible_inputs = [a for a, ok in zip(sp.visible_inputs, vis_mask) if ok]
+            seen: set[str] = set()
+            for args, ok in zip(raw_source[sp.task_id], src_mask):
                 key = codec.dumps(list(args))
-                if key not in seen and spec.contract.accepts(tuple(args)):
+                if key not in seen and ok:
                     seen.add(key)
-                    spec.source_inputs.append(tuple(args))
+                    sp.source_inputs.append(args)
+            rejected = mask.count(False)
+            if rejected and sp.source.contract is not None:
+                sp.notes.append(f"the contract rejects {rejected} of the task's own inputs (tests / examples); "
+                               "they are not used")
+        # Programs: the reference must reproduce its own tests' stdout (after whitespace normalisation).
+        progs = [s for s in specs if s.kind == PROGRAM]
+        jobs = [call_job(PROGRAM, s.reference, s.source.entry_point, [(t[0],) for t in s.source.io_tests], limits)
+                for s in progs]
+        for spec, res in zip(progs, self._run(jobs, "program tests")):
+            for k, ((stdin, want, _vis), r) in enumerate(zip(spec.source.io_tests, res)):
+                if r.status != "ok":
+                    self.drop(spec.task_id, f"the reference fails its own test {k} (stdin {_shown(stdin, 60)}): "
+                                            f"{_failure(r)}")
+                    break
+                if normalise_stdout(r.decoded) != normalise_stdout(want):
+                    self.drop(spec.task_id, f"the reference disagrees with its own test {k} (stdin {_shown(stdin, 60)}): "
+                                            f"expected {_shown(normalise_stdout(want), 80)}, "
+                                            f"got {_shown(normalise_stdout(r.decoded), 80)}")
+                    break
+        specs = self._keep(specs)
         # Visible outputs from the reference.
-        jobs = [CallJob.create(s.reference, s.source.entry_point, s.visible_inputs, limits=limits) for s in specs]
+        jobs = [call_job(s.kind, s.reference, s.source.entry_point, s.visible_inputs, limits=limits) for s in specs]
         for spec, res in zip(specs, self._run(jobs, "visible tests")):
             keep_in: list[tuple[Any, ...]] = []
             keep_out: list[Any] = []
@@ -234,51 +376,88 @@ class SuiteBuilder:
                 if r.status != "ok":
                     spec.notes.append(f"docstring example {args!r} makes the reference fail ({r.status}); dropped")
                     continue
+                value = r.decoded
+                bad = opaque_part(value)
+                if bad is not None:
+                    self.drop(spec.task_id, _non_data(f"{bad.type_name}: {bad.text[:120]}"))
+                    break
+                if spec.kind == PROGRAM:
+                    value = normalise_stdout(value)
                 e = by_key.get(codec.dumps(list(args)))
-                if e is not None and e.has_expected and outcomes_differ("ok", e.expected, None, r.decoded,
-                                                                          unordered=spec.contract.unordered):
+                if e is not None and e.has_expected and outcomes_differ("ok", e.expected, None, value,
+                                                                          unordered=spec.unordered):
                     spec.docstring_disagrees.append(len(keep_in))
                 keep_in.append(args)
-                keep_out.append(r.decoded)
+                keep_out.append(value)
             spec.visible_inputs, spec.visible_outputs = keep_in, keep_out
-        return specs
+        return self._keep(specs)
 
-    def hidden(self, specs: list[TaskSpec]) -> None:
-        cfg = AugmentConfig(target=self.config.hidden_target, rounds=self.config.augment_rounds, seed=self.config.seed)
+    def hidden(self, specs: list[TaskSpec]) -> list[TaskSpec]:
+        """Grow hidden tests (a task without a contract or generator keeps its own tests only)."""
+        cfg = AugmentConfig(target=self.config.hidden_target, rounds=self.config.augment_rounds, seed=self.config.seed,
+                            task_budget_s=self.config.augment_budget_s)
         limits = Limits(timeout_s=10.0, memory_mb=512)
+        done = [0]
+
+        def on_task(task_id: str, pool: HiddenPool) -> None:
+            done[0] += 1
+            self.progress("hidden tests (tasks done)", done[0], len(specs))
+            if "budget" in pool.stopped:
+                self.log(f"{task_id}: augmentation stopped at {len(pool.inputs)} hidden inputs: {pool.stopped}")
+
+        self.progress("hidden tests (tasks done)", 0, len(specs))
         pools = grow_hidden(
-            [(s.task_id, s.reference, s.source.entry_point, s.contract, s.source_inputs, s.visible_inputs) for s in specs],
-            lambda jobs: self._run(jobs), cfg, limits,
-            progress=lambda rnd: self.progress("hidden tests", rnd + 1, cfg.rounds + 1),
+            [AugmentTask(s.task_id, s.reference, s.source.entry_point, s.contract, s.source_inputs, s.visible_inputs,
+                         kind=s.kind, generator=s.source.generator) for s in specs],
+            lambda jobs: self._run(jobs), cfg, limits, on_task=on_task,
+            progress=lambda rnd: self.progress("augmentation rounds", rnd + 1, cfg.rounds + 1),
         )
         for s in specs:
             p = pools[s.task_id]
             s.hidden_inputs, s.hidden_outputs, s.hidden_origin = p.inputs, p.outputs, p.origin
+            s.augmentation = p.stopped
+            s.notes.extend(p.notes)
+            if p.non_data:
+                self.drop(s.task_id, _non_data(p.non_data))
+            elif not s.hidden_inputs and not s.visible_inputs:
+                self.drop(s.task_id, "no usable test: its tests give no input the contract accepts and the reference "
+                                     "answers (and the docstring has no usable example)")
         self.stats["contract_rejected_inputs"] = sum(p.rejected_by_contract for p in pools.values())
         self.stats["reference_failed_inputs"] = sum(p.reference_failed for p in pools.values())
+        self.stats["augmentation"] = dict(Counter(p.stopped for p in pools.values()).most_common())
+        slow = sorted(pools.items(), key=lambda kv: -kv[1].spent_s)
+        self.stats["augmentation_seconds"] = {"total": round(sum(p.spent_s for p in pools.values()), 1),
+                                              "slowest": {t: round(p.spent_s, 1) for t, p in slow[:5]}}
+        return self._keep(specs)
 
-    def gold_check(self, specs: list[TaskSpec]) -> None:
-        """Every reference passes all its visible and hidden tests, untraced; sets time limits."""
+    def gold_check(self, specs: list[TaskSpec]) -> list[TaskSpec]:
+        """Every reference passes all its visible and hidden tests on a second, untraced run; sets time
+        limits. A task whose reference gives another result is dropped as nondeterministic."""
         cases = [self._case(s, s.reference, Limits(timeout_s=10.0, memory_mb=512)) for s in specs]
-        failures = []
         for s, (j, res) in zip(specs, self._label(cases, "gold self-check")):
             if j.label != "correct":
-                failures.append(f"{s.task_id}: reference is {j.shown} against its recorded outputs "
-                                f"({len(j.failing)} inputs differ)")
+                tests = self._tests(s)
+                k = j.failing[0]
+                r = res[k]
+                now = _shown(r.decoded) if r.status == "ok" else _failure(r)
+                self.drop(s.task_id, f"the reference is nondeterministic: a second run differs on {len(j.failing)} of "
+                                     f"{len(tests)} tests (input {_shown(tests[k][0], 80)}: first {_shown(tests[k][1], 80)}, "
+                                     f"then {now})")
+                continue
             slowest = max((r.duration_s for r in res), default=0.0)
             limit = calibrated_timeout(slowest, self.config.time_limit_k, self.config.min_time_limit_s)
             s.time_limit_s = float(-(-limit // 0.5) * 0.5)  # round up to 0.5 s so the hash is stable
-        if failures:
-            raise GoldCheckError("gold self-check failed:\n" + "\n".join(failures[:20]))
+        return self._keep(specs)
 
     def candidates(self, specs: list[TaskSpec]) -> list[CandidateSpec]:
         cfg = self.config
         cands: list[CandidateSpec] = []
         for s in specs:
+            module = s.kind == PROGRAM
             rng = random.Random(f"{cfg.seed}:{s.task_id}:candidates")
             variants: dict[str, tuple[str, ...]] = {s.reference: ()}
             for _ in range(cfg.rewrites_per_task):
-                code, applied = rewrite(s.reference, s.protected, rng)
+                code, applied = rewrite(s.reference, s.protected, rng, module=module)
                 variants.setdefault(code, applied)
             for code, applied in variants.items():
                 cands.append(CandidateSpec(s.task_id, code, "rewrite" if applied else "reference", applied))
@@ -287,7 +466,7 @@ class SuiteBuilder:
             for m_i in range(cfg.mutants_per_task):
                 base_code, applied = bases[m_i % len(bases)]
                 for m in propose_mutants(base_code, s.source.entry_point, s.protected,
-                                         random.Random(f"{cfg.seed}:{s.task_id}:{m_i}"), limit=3):
+                                         random.Random(f"{cfg.seed}:{s.task_id}:{m_i}"), limit=3, whole_module=module):
                     if m.code not in muts_seen:
                         muts_seen.add(m.code)
                         cands.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
@@ -299,11 +478,13 @@ class SuiteBuilder:
         """Execute every candidate; phase 1 on visible inputs, phase 2 on all inputs for survivors."""
         by_id = {s.task_id: s for s in specs}
 
-        def limits(s: TaskSpec) -> Limits:
-            return Limits(timeout_s=s.time_limit_s, memory_mb=256, max_timeouts=2)
+        def limits(s: TaskSpec, max_timeouts: int = 2) -> Limits:
+            return Limits(timeout_s=s.time_limit_s, memory_mb=256, max_timeouts=max_timeouts)
 
+        # Phase 1 is a filter: one timeout already drops a candidate, so its job stops at the first one
+        # (a mutant that loops forever costs one time limit, not one per visible test).
         phase1 = [k for k, c in enumerate(cands) if by_id[c.task_id].visible_inputs]
-        cases1 = [self._case(by_id[cands[k].task_id], cands[k].code, limits(by_id[cands[k].task_id]), visible_only=True)
+        cases1 = [self._case(by_id[cands[k].task_id], cands[k].code, limits(by_id[cands[k].task_id], 1), visible_only=True)
                   for k in phase1]
         failed_visible: set[int] = set()
         # A filter, not a label: anything but a clean pass on the visible tests is dropped.
@@ -340,6 +521,20 @@ class SuiteBuilder:
             return
         c.label = "buggy"
         c.witnesses.extend(witness_records(j, res, self._tests(s), self.config.witnesses))
+
+
+def _contract_note(s: TaskSpec) -> str:
+    if s.contract is not None:
+        return s.contract.note
+    if s.source.generator:
+        return GENERATOR_ONLY_NOTE
+    return NO_GENERATOR_NOTE if s.kind == PROGRAM else NO_CONTRACT_NOTE
+
+
+def _non_data(what: str) -> str:
+    return (f"the reference returns a value with no data representation ({what}); results are compared as data "
+            "(numbers, strings, lists, tuples, dicts, sets; iterators are materialised as lists), never by repr: "
+            "return plain data")
 
 
 def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig) -> list[CandidateSpec]:
@@ -436,10 +631,21 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict[str, Contract], out: Any,
+def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict[str, Contract] | None, out: Any,
                 config: BuildConfig | None = None, name: str = "oversightbench-v1", version: str = "1.0.0",
-                progress: Callable[[str, int, int], None] | None = None) -> Any:
-    """Run every step and write the suite to ``out``; returns the manifest."""
+                progress: Callable[[str, int, int], None] | None = None,
+                log: Callable[[str], None] | None = None) -> Any:
+    """Run every step and write the suite to ``out``; returns the manifest.
+
+    Args:
+        contracts: hand-written contracts by task id (HumanEval's), overriding the tasks' own
+            contract specs; None: only the tasks' own specs.
+        log: receives a line per dropped task and per note worth a researcher's attention.
+
+    Raises:
+        GoldCheckError: no task could be built (each one's reason is in the message).
+        BuildError: the sandbox kept failing (infrastructure).
+    """
     import platform
     import statistics
     from importlib import metadata
@@ -450,10 +656,12 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     from tasks.suite import CandidateRecord, TaskRecord, write_suite
 
     config = config or BuildConfig()
-    b = SuiteBuilder(sandbox, config, progress)
+    b = SuiteBuilder(sandbox, config, progress, log)
     specs = b.prepare(sources, contracts)
-    b.hidden(specs)
-    b.gold_check(specs)
+    specs = b.hidden(specs)
+    specs = b.gold_check(specs)
+    if not specs:
+        raise GoldCheckError("no task could be built:\n" + "\n".join(f"{t}: {r}" for t, r in list(b.dropped.items())[:20]))
     cands = b.candidates(specs)
     b.label(specs, cands)
     chosen = select_and_balance(specs, cands, config)
@@ -461,8 +669,10 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     task_records = [
         TaskRecord(
             task_id=s.task_id, split=s.split, source=s.source.source, license=s.source.license, prompt=s.source.prompt,
-            entry_point=s.source.entry_point, reference=s.reference, contract_note=s.contract.note,
-            unordered_output=s.contract.unordered, time_limit_s=s.time_limit_s,
+            entry_point=s.source.entry_point, reference=s.reference,
+            contract_note=_contract_note(s),
+            unordered_output=s.unordered, time_limit_s=s.time_limit_s, kind=s.kind,
+            contract_spec=canonical_json(s.source.contract) if s.source.contract is not None else "",
             visible_tests=codec.dumps([[list(a), e] for a, e in zip(s.visible_inputs, s.visible_outputs)]),
             hidden_tests=codec.dumps([[list(a), e] for a, e in zip(s.hidden_inputs, s.hidden_outputs)]),
             hidden_origin=s.hidden_origin, docstring_disagrees=s.docstring_disagrees, notes=s.notes,
@@ -509,6 +719,12 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         "tasks_without_visible": sum(1 for s in specs if not s.visible_inputs),
         "contract_rejected_inputs": b.stats.get("contract_rejected_inputs", 0),
         "reference_unstable_inputs": b.stats.get("reference_failed_inputs", 0),
+        "tasks_by_kind": dict(Counter(s.kind for s in specs).most_common()),
+        "tasks_without_contract": sorted(s.task_id for s in specs if s.contract is None and not s.source.generator),
+        "augmentation_stopped": b.stats.get("augmentation", {}),
+        "augmentation_seconds": b.stats.get("augmentation_seconds", {}),
+        "dropped_tasks": dict(sorted(b.dropped.items())),
+        "n_source_tasks": len(sources),
     }
     info = sandbox.info()
     try:
@@ -519,5 +735,9 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
              "image_tag": info.image_tag, "image_digest": info.image_digest, "sandbox": info.backend,
              "obench_version": obench_version, "python": platform.python_version()}
     env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), keep_trailing_newline=True)
-    datasheet = env.get_template("datasheet.md.j2").render(name=name, version=version, stats=stats, build=build)
+    humaneval = contracts is not None and all(s.source.source == HUMANEVAL_SOURCE for s in specs)
+    sources_seen = sorted({s.source for s in sources})
+    datasheet = env.get_template("datasheet.md.j2").render(name=name, version=version, stats=stats, build=build,
+                                                           humaneval=humaneval,
+                                                           source_name=", ".join(sources_seen) or "a task file")
     return write_suite(Path(out), task_records, cand_records, name, version, build, stats, datasheet)

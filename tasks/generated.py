@@ -207,7 +207,7 @@ def _prepare(base: Suite, items: Sequence[GeneratedItem]) -> tuple[list[_Cand], 
         except (SyntaxError, ValueError, TypeError, RecursionError):
             dropped.append((it, DROP_NO_PARSE))
             continue
-        if not _defines(code, task.entry_point):
+        if task.kind == "function" and not _defines(code, task.entry_point):
             dropped.append((it, DROP_NO_ENTRY))
             continue
         staged.append(((it.task_id, it.generator, it.mode, it.sample, code), it, code))

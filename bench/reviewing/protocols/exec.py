@@ -9,28 +9,62 @@ without evaluation (``ast.literal_eval``), checked against the task's input cont
 candidate only, in the sandbox; the model sees the return value or the exception,
 never a reference answer. Every request counts against the ``tool_calls`` budget; a
 reply without ``RUN:`` (or any reply once the budget is spent) is the final review.
+
+Replies are untrusted, so :func:`find_run` reads only the first ``MAX_REPLY_CHARS`` (100,000)
+characters, line by line in linear time, and an input the harness could not take (see
+:func:`bench.reviewing.parse.read_witness`: too long, too deep, a huge integer) is refused with
+the reason, like a contract violation: the model sees the refusal and the episode goes on.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from bench.reviewing.parse import parse_witness
+from bench.reviewing.parse import MAX_REPLY_CHARS, parse_witness, read_witness
 from bench.reviewing.protocols import RUN_TOOL, Episode, ProtocolReviewer
 
-RUN_LINE = re.compile(r"^\s*`*\s*RUN\s*:\s*(.+?)\s*`*\s*$", re.MULTILINE)
 SHOWN_CHARS = 600
 
 
 def find_run(text: str) -> str | None:
-    """The argument text of the first ``RUN:`` line, or None."""
-    m = RUN_LINE.search(text or "")
-    return m.group(1) if m else None
+    """The argument text of the first ``RUN:`` line, or None.
+
+    A ``RUN:`` line may be indented or wrapped in backticks; its arguments are the rest of the
+    line, or the next non-blank line when ``RUN:`` ends its line. Linear in the text examined.
+    """
+    if not isinstance(text, str):
+        return None
+    lines = text[:MAX_REPLY_CHARS].split("\n")
+    for i, line in enumerate(lines):
+        rest = _after_run(line)
+        if rest is None:
+            continue
+        if not rest:
+            rest = next((_unticked(ln) for ln in lines[i + 1:] if _unticked(ln)), "")
+        if rest:
+            return rest
+    return None
+
+
+def _unticked(line: str) -> str:
+    """``line`` without surrounding whitespace and backticks."""
+    return line.strip().strip("`").strip()
+
+
+def _after_run(line: str) -> str | None:
+    """What follows ``RUN:`` on a ``RUN:`` line (backticks and whitespace trimmed), or None for another line."""
+    s = line.lstrip().lstrip("`").lstrip()
+    if not s.startswith("RUN"):
+        return None
+    s = s[3:].lstrip()
+    return _unticked(s[1:]) if s.startswith(":") else None
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an integer past the int-string limit
+        return f"<a {type(value).__name__} that cannot be shown>"
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"... ({len(text)} characters)"
 
 
@@ -77,19 +111,25 @@ class ExecReviewer(ProtocolReviewer):
             active = waiting + [ep for ep, _ in runs]
 
     def _refusal(self, ep: Episode, call: str) -> str | None:
-        from tasks.contracts.humaneval import CONTRACTS
+        from tasks.contracts import check_inputs, contract_for
 
-        args = parse_witness(call)
+        parsed = read_witness(call)
+        if parsed.status == "invalid_input":
+            return f"refused: {call[:200]!r}: {parsed.reason}; nothing was run"
+        args = parsed.args
         if args is None:
             return (f"refused: {call[:200]!r} is not a Python literal tuple of call arguments, e.g. (3, [1, 2]) or "
                     "('abc',); nothing was run")
-        contract = CONTRACTS.get(ep.request.task_id)
+        contract = contract_for(self.suite.tasks[ep.request.task_id])
         if contract is not None and not contract.accepts(args):
+            return f"refused: {call[:200]} violates the task's input contract ({contract.violation(args)}); nothing was run"
+        if contract is not None and contract.needs_sandbox and not check_inputs(contract, [args], self.sandbox.run_calls)[0]:
             return f"refused: {call[:200]} violates the task's input contract ({contract.note}); nothing was run"
         return None
 
     def _execute(self, runs: list[tuple[Episode, tuple[Any, ...]]]) -> None:
-        from harness.jobs import CallJob, Limits
+        from harness.jobs import Limits
+        from tasks.kinds import task_job
 
         if not runs:
             return
@@ -97,8 +137,8 @@ class ExecReviewer(ProtocolReviewer):
         jobs = []
         for ep, args in runs:
             task = self.suite.tasks[ep.request.task_id]
-            jobs.append(CallJob.create(ep.request.code, ep.request.entry_point, [args],
-                                       limits=Limits(timeout_s=task.time_limit_s, memory_mb=memory_mb)))
+            jobs.append(task_job(task, ep.request.code, [args],
+                                 limits=Limits(timeout_s=task.time_limit_s, memory_mb=memory_mb)))
         results = self.sandbox.run_calls(jobs)
         for (ep, args), res in zip(runs, results):
             r = res[0]
