@@ -98,8 +98,10 @@ def test_docker_daemon_restart_mid_run_never_turns_infra_into_labels(tmp_path):
     assert proc.returncode == 0, errs[-3000:]
     rows = [json.loads(x) for x in out.splitlines()]
     assert len(rows) == len(cands)
+    # "undecided: ..." (only resource failures, after confirmation alone) is no label either: the rule
+    # in tasks.labels reports it instead of deciding, which is exactly what an infra event may leave behind.
     wrong = [(c.candidate_id, c.label, r["label"]) for c, r in zip(cands, rows)
-             if r["label"] != "invalid" and r["label"] != c.label]
+             if r["label"] != "invalid" and not r["label"].startswith("undecided") and r["label"] != c.label]
     assert wrong == []  # an infrastructure failure is never a label
     invalid = [r for r in rows if r["label"] == "invalid"]
     assert all("infrastructure" in r["error"] for r in invalid)
