@@ -181,7 +181,9 @@ def import_log(log_path: Path, out: Path | None = None, *, sandbox: Any = None,
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input
         raise InspectImportError(f"{path}: not a readable Inspect log ({type(exc).__name__}: {exc})") from exc
     meta = (log.eval.metadata or {}).get(METADATA_KEY)
-    protocol = TASKS.get(log.eval.task)
+    # a task run from its function (not by registry name) is logged without the package prefix; our own
+    # metadata key and its protocol still have to match
+    protocol = TASKS.get(log.eval.task) or TASKS.get(f"oversightbench/{log.eval.task}")
     if not isinstance(meta, dict) or protocol is None or meta.get("protocol") != protocol:
         raise InspectImportError(f"{path} is a log of {log.eval.task!r}, not of an OversightBench task "
                                  f"({', '.join(TASKS)})")
