@@ -286,10 +286,10 @@ def test_gguf_and_local_are_deterministic(smol):
 
 @pytest.mark.slow
 def test_batched_equals_sequential(smol):
-    prompts = review_prompts(6)
+    prompts = review_prompts(8)
     cfg = GenerateConfig(max_new_tokens=48)
     results = {}
-    for conc, cache in ((1, True), (4, True), (3, False)):
+    for conc, cache in ((1, True), (8, True), (3, False)):  # 8: decode steps split into 4 + 4 rows
         m = create_model(f"gguf:{smol}?prefix_cache={int(cache)}", ModelOptions(concurrency=conc))
         try:
             out = dict(m.generate(prompts, cfg))
@@ -298,7 +298,7 @@ def test_batched_equals_sequential(smol):
         finally:
             m.close()
         results[(conc, cache)] = [(out[i].text, out[i].output_tokens) for i in range(len(prompts))]
-    assert results[(1, True)] == results[(4, True)] == results[(3, False)]
+    assert results[(1, True)] == results[(8, True)] == results[(3, False)]
 
 
 @pytest.mark.slow

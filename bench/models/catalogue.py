@@ -627,6 +627,7 @@ def wheel_record_sha256(wheel: Path, member: str) -> str | None:
     return None
 
 
-__all__ = ["CATALOGUE", "CatalogueEntry", "InstallError", "Part", "Status", "file_sha256", "get_entry", "gguf_version",
+__all__ = ["CATALOGUE", "MODELS_DIR_ENV", "SMOLLM2_SHA256", "CatalogueEntry", "InstallError", "Part", "Status",
+           "file_sha256", "get_entry", "gguf_version",
            "install", "model_path", "models_dir", "remove", "require_installed", "sha256_of", "status", "verify",
            "wheel_record_sha256"]

@@ -17,26 +17,28 @@ How prompts are run:
   never as control tokens, so reviewed code that contains ``<|im_end|>`` cannot close its
   own message or forge a turn; the template's own markup is tokenized with control tokens.
 - **Batching.** Up to ``ModelOptions.concurrency`` sequences decode together through
-  llama.cpp's low-level API: one context with ``n_seq_max`` sequences, one ``llama_batch``
-  per step holding the next token of every active sequence (continuous batching: a
-  finished sequence's slot takes the next prompt at once). Prompts are prefilled one at a
-  time, in the same chunks whatever the batch.
+  llama.cpp's low-level API: one context with ``n_seq_max`` sequences; each step decodes
+  the next token of every active sequence in one ``llama_batch`` (in even groups of at most
+  :data:`MAX_DECODE_ROWS`), and a finished sequence's slot takes the next prompt at once
+  (continuous batching). Prompts are prefilled one at a time, in the same chunks whatever
+  the batch.
 - **Exactness.** Greedy output is the same batched or not, token for token (tested on
-  SmolLM2 and Qwen2.5-Coder-0.5B, 1 and 2 threads). Three llama.cpp settings make it so,
-  each measured to break it otherwise: every sequence has its own KV stream
-  (``kv_unified=False``: a unified cache changed logits by up to 0.46 with other
-  sequences present), flash attention is off (on CPU its single-query path splits the KV
-  reduction across threads: 0.64 at 2 threads), and weights are not repacked
-  (``use_extra_bufts=False``: the repacked Q4_K kernels take 4-row groups through a gemm
-  that rounds differently from the 1-row gemv: 0.48). With flash attention on, batch 4
-  changed 1 of 4 greedy SmolLM2 reviews; with all three, each token's row is computed on
-  its own, and results do not depend on batch-mates, batch size or thread count.
+  SmolLM2 and Qwen2.5-Coder-0.5B at batch 1, 4, 5 and 8, 1 and 2 threads). Four choices
+  make it so, each measured to break it otherwise (max logit change in one step): every
+  sequence has its own KV stream (``kv_unified=False``; a unified cache: 0.46 with other
+  sequences present), flash attention is off (its CPU single-query path splits the KV
+  reduction across threads: 0.64 at 2 threads), weights are not repacked
+  (``use_extra_bufts=False``; the repacked Q4_K gemm for 4-row groups: 0.48), and a decode
+  call holds at most :data:`MAX_DECODE_ROWS` tokens (the 8-row matmul kernel: 0.52). With
+  all four, each token's row is computed as if alone: results do not depend on
+  batch-mates, batch size or thread count. (Measured on x86-64 with AVX-512; a CPU whose
+  kernels change at other row counts could differ, which tests/test_gguf.py would show.)
 - **Prefix reuse.** A prompt that starts with a system message has that message's
   tokens (the template rendered up to it) evaluated once into a cache sequence and copied
   (``llama_memory_seq_cp``, a stream copy) into each new sequence that starts with the
-  same tokens; the last ``PREFIX_SLOTS`` distinct prefixes are kept. Where a prompt is
-  split depends only on the prompt, and rows are computed independently, so the cache
-  changes speed, never output (``prefix_cache=0`` gives the same text; tested).
+  same tokens; the last ``PREFIX_SLOTS`` distinct prefixes are kept. Prompts are split
+  there (prefix, then the rest, each in chunks of ``N_BATCH``) with the cache on or off, so
+  the cache changes speed, never output (``prefix_cache=0`` gives the same text; tested).
 - **Decoding.** ``temperature == 0`` is greedy. Sampling (``temperature``, ``top_p``)
   seeds each prompt from ``(seed, prompt tokens)``, so a sample does not depend on its
   batch-mates. ``GenerateConfig.json_schema`` constrains every sequence with a grammar made
@@ -69,6 +71,12 @@ DEFAULT_N_CTX = 4096
 """Context per sequence (prompt + reply), in tokens."""
 N_BATCH = 512
 """Largest llama_batch (prefill chunk) in tokens."""
+MAX_DECODE_ROWS = 7
+"""Most tokens in one decode call. llama.cpp's CPU matmuls take another kernel from 8 rows
+on, which rounds some rows differently (up to 0.5 in a logit, measured on Q4_K_M and
+x86-64); below 8 every row is computed as if alone. A step of more sequences is split into
+even groups (8 -> 4 + 4): on 2 CPU cores decode is compute-bound, and batch 8 measured the
+same throughput as batch 4 (tools/gguf_bench.py)."""
 PREFIX_SLOTS = 2
 """Distinct cached prompt prefixes kept (each in its own sequence)."""
 MIN_PREFIX = 16
@@ -384,8 +392,12 @@ class GGUFModel:
         return ids
 
     def _prefix_len(self, messages: Sequence[Message], ids: list[int]) -> int:
-        """Tokens of ``ids`` that are the rendered system message (0 when there is none or it is short)."""
-        if not self.prefix_cache or not messages or messages[0].get("role") != "system" or len(messages) < 2:
+        """Tokens of ``ids`` that are the rendered system message (0 when there is none or it is short).
+
+        Prompts are prefilled in two parts at this point whether or not the prefix cache
+        is on, so that the cache never changes a prompt's chunks (and so its logits).
+        """
+        if not messages or messages[0].get("role") != "system" or len(messages) < 2:
             return 0
         try:
             head = self.encode(messages[:1], add_generation_prompt=False)
@@ -564,11 +576,12 @@ class GGUFModel:
         lc.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
         try:
             slot.sampler = self._sampler(config, grammar, job.seed)
-            start = 0
-            if job.prefix:
-                cache = self._cached_prefix(tuple(job.ids[: job.prefix]))
+            start = job.prefix
+            if start and self.prefix_cache:
+                cache = self._cached_prefix(tuple(job.ids[:start]))
                 lc.llama_memory_seq_cp(self._mem, cache, slot.seq, -1, -1)
-                start = job.prefix
+            elif start:
+                self._prefill(job.ids[:start], slot.seq, 0)
             self._prefill(job.ids[start:], slot.seq, start)
             slot.n_past = len(job.ids)
             token = lc.llama_sampler_sample(slot.sampler, self._ctx, self._batch.n_tokens - 1)
@@ -595,7 +608,15 @@ class GGUFModel:
         return len(job.out) >= new_tokens
 
     def _step(self, active: list[_Slot], new_tokens: int) -> list[_Job]:
-        """One decode step for every active slot; returns the jobs that finished."""
+        """One decode step for every active slot (in groups of at most ``MAX_DECODE_ROWS``); the jobs that finished."""
+        groups = -(-len(active) // MAX_DECODE_ROWS)
+        size = -(-len(active) // groups)
+        finished: list[_Job] = []
+        for start in range(0, len(active), size):
+            finished += self._step_group(active[start : start + size], new_tokens)
+        return finished
+
+    def _step_group(self, active: list[_Slot], new_tokens: int) -> list[_Job]:
         lc = self.llama_cpp
         b = self._batch
         b.n_tokens = len(active)
@@ -610,7 +631,7 @@ class GGUFModel:
         try:
             self._decode()
             self._count("decode_tokens", len(active))
-            self._count("decode_steps", 1)
+            self._count("decode_calls", 1)
             self._count("decode_s", time.perf_counter() - began)
         except Exception as exc:  # noqa: BLE001 - fail the sequences of this step, keep the run
             for slot in active:
