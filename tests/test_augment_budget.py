@@ -28,8 +28,9 @@ def test_a_slow_task_stops_on_its_budget_and_the_others_finish(local_sandbox):
     assert "time budget" in slow.stopped and any("time budget" in n for n in slow.notes)
     assert slow.reference_failed >= 1  # 10**8 iterations time out; such inputs are dropped
     assert sorted(done) == ["fast", "slow"]
-    # Round 0 (one 1 s timeout) + at most a couple of later jobs, each stopped after 2 timeouts or by the budget.
-    assert elapsed < 40, elapsed
+    # The budget is what ends the slow task (asserted above); this bound only catches a stall, with a margin
+    # no loaded machine reaches (round 0 is one 1 s timeout, later jobs stop after 2 timeouts or on the budget).
+    assert elapsed < 300, elapsed
 
 
 def test_a_task_without_contract_or_generator_is_not_augmented(local_sandbox):

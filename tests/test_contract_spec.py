@@ -131,7 +131,8 @@ def test_contract_for_humaneval_and_task_specs():
     assert own is not None and own.accepts((1,)) and not own.accepts(("1",))
 
 
-hypothesis = pytest.importorskip("hypothesis")
+import hypothesis  # noqa: E402, I001  (a dev dependency: installed by `make test`, never skipped)
+
 st = hypothesis.strategies
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
