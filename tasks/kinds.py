@@ -191,3 +191,21 @@ def opaque_part(value: Any, _depth: int = 0) -> Any:
             if found is not None:
                 return found
     return None
+
+
+CPU_ENTRY = "__obench_cpu__"
+_CPU = '''
+def __obench_cpu__(*args):
+    import time
+    t0 = time.process_time()
+    ENTRY(*args)
+    return time.process_time() - t0
+'''
+
+
+def cpu_timed_job(kind: str, code: str, entry_point: str, inputs: Iterable[Sequence[Any]],
+                  limits: Limits | None = None) -> CallJob:
+    """A job whose result per input is the CPU seconds one call of trusted ``code`` takes (a time that
+    other processes on the machine hardly change; used to calibrate time limits on references only)."""
+    job_code, entry = executable(kind, code, entry_point)
+    return CallJob.create(job_code + _trusted(_CPU.replace("ENTRY", entry)), CPU_ENTRY, inputs, limits=limits)

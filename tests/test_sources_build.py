@@ -191,3 +191,22 @@ def test_build_cli_from_hub_rows(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "obench", "tasks", "build", "--tasks", str(f), "--source", "humaneval"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "give one source" in bad.stderr
+
+
+def test_time_limits_rest_on_cpu_time_not_on_the_machines_load(make_docker_sandbox, tmp_path):
+    """A reference whose calls wait (wall time far above CPU time, as a loaded machine makes it)
+    gets the floor time limit: the slowest calls are timed again by CPU time before the limit is set."""
+    sb = make_docker_sandbox(limits=Limits(timeout_s=30.0, memory_mb=512), workers=2)
+    task = {"task_id": "t/slow_inc", "entry_point": "slow_inc",
+            "prompt": 'def slow_inc(x):\n    """x + 1, for 0 <= x <= 9.\n    >>> slow_inc(1)\n    2\n    """\n',
+            "reference": "    import time\n    time.sleep(0.25)\n    return x + 1\n",
+            "tests": [{"args": [0], "output": 1}, {"args": [9], "output": 10}],
+            "contract": {"args": [{"type": "int", "min": 0, "max": 9}]}}
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(json.dumps(task) + "\n")
+    cfg = BuildConfig(hidden_target=4, augment_rounds=1, mutants_per_task=4, rewrites_per_task=1,
+                      split_fractions=(1.0, 0.0, 0.0))
+    build_suite(sb, load_task_file(path), None, tmp_path / "s", cfg, name="slow")
+    t = load_suite(tmp_path / "s").tasks["t/slow_inc"]
+    # By wall time the slowest call (>= 0.25 s) would give 20 x 0.25 = 5 s.
+    assert t.time_limit_s == cfg.min_time_limit_s
