@@ -48,9 +48,7 @@ def _load_sources(source: str | None, tasks_file: Path | None, hub: str | None) 
     source = source or "humaneval"
     if source not in SOURCES:
         fail(f"unknown --source {source!r}; known: {', '.join(SOURCES)} (or --tasks FILE, --hub ID[:split])")
-    from tasks.contracts.humaneval import CONTRACTS
-
-    return load_humaneval(), CONTRACTS, DEFAULT_SUITE
+    return load_humaneval(), {}, "humaneval"
 
 
 @tasks_app.command("build")
@@ -65,7 +63,11 @@ def build_cmd(
                                                           "with an optional :split (default test).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Suite name (default: oversightbench-v1 for humaneval, "
                                                             "else the file or dataset name).")] = None,
-    suite_version: Annotated[str, typer.Option("--suite-version", help="Version recorded in the manifest.")] = "1.0.0",
+    suite_version: Annotated[str | None, typer.Option("--suite-version", help="Version recorded in the manifest "
+                                                                          "(default: the profile's).")] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Build recipe: v2 (authored bugs and alternatives, semantic "
+                                                           "mutants, careful and mutation-guided hidden tests, per-task "
+                                                           "balance) or v1 (suite v1's recipe).")] = "v2",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     sandbox: Annotated[str, typer.Option("--sandbox")] = "docker",
     limit: Annotated[int, typer.Option("--limit", help="Only the first N tasks (for a quick build).")] = 0,
@@ -82,14 +84,22 @@ def build_cmd(
     """
     import time
 
-    from tasks.build import BuildConfig, BuildError, build_suite
+    from tasks.build import PROFILES, BuildError, build_suite
+    from tasks.contracts.humaneval import humaneval_contracts
 
+    if profile not in PROFILES:
+        fail(f"unknown --profile {profile!r}; known: {', '.join(PROFILES)}")
+    recipe = PROFILES[profile]
     sources, contracts, default_name = _load_sources(source, tasks_file, hub)
+    contract_set = ""
+    if contracts is not None:  # HumanEval: the profile's hand-written contracts and suite name
+        contract_set, contracts, default_name = recipe.contract_set, humaneval_contracts(recipe.contract_set), recipe.name
     if limit:
         sources = sources[:limit]
     name = name or default_name
+    suite_version = suite_version or recipe.version
     if out_dir is None:
-        out_dir = DEFAULT_PATH if name == DEFAULT_SUITE and contracts is not None else Path("suites") / name
+        out_dir = DATA_DIR / name if name == recipe.name and contracts is not None else Path("suites") / name
     sb = open_sandbox(sandbox, executor, ray_address, limits=Limits(timeout_s=30.0, memory_mb=512), workers=workers)
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     t0 = time.monotonic()
@@ -107,8 +117,9 @@ def build_cmd(
                 lines.append(line)
                 prog.console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
-            manifest = build_suite(sb, sources, contracts, out_dir, BuildConfig(seed=seed, augment_budget_s=budget),
-                                   name=name, version=suite_version, progress=progress, log=log)
+            manifest = build_suite(sb, sources, contracts, out_dir, recipe.config(seed=seed, augment_budget_s=budget),
+                                   name=name, version=suite_version, progress=progress, log=log,
+                                   contract_set=contract_set)
     except BuildError as exc:
         fail(str(exc), 1)
     finally:

@@ -305,6 +305,9 @@ class AugmentTask:
         contract: None: the task is not augmented (only its source inputs are run).
         generator: Python source defining ``generate(rng)`` (one input per call; for programs
             the stdin text), run in the sandbox; empty: none.
+        extra: ``(input, origin)`` pairs proposed first in round 1, before any other input (suite
+            v2: authored witnesses, careful-tester inputs); they pass through the contract like
+            every other input and keep their origin in the pool.
     """
 
     task_id: str
@@ -315,6 +318,7 @@ class AugmentTask:
     visible: list[tuple[Any, ...]]
     kind: str = FUNCTION
     generator: str = ""
+    extra: tuple[tuple[tuple[Any, ...], str], ...] = ()
 
     @property
     def mutate(self) -> bool:
@@ -537,6 +541,12 @@ def _next_batch(rnd: int, st: dict[str, Any], pool: HiddenPool, task: AugmentTas
             pool.keys.add(key)
             cands.append(cand)
 
+        if rnd == 1:
+            for args, origin in task.extra:
+                before = len(cands)
+                propose(tuple(args))
+                if len(cands) > before:
+                    st.setdefault("origin_of", {})[input_key(tuple(args))] = origin
         if rnd == 1 and contract is not None and task.kind == FUNCTION:
             for b in contract.boundaries:
                 if len(cands) < st.get("batch", config.batch):
@@ -603,7 +613,53 @@ def _absorb(pool: HiddenPool, st: dict[str, Any], batch: list[tuple[Any, ...]], 
         pool.keys.add(input_key(args))
         pool.inputs.append(args)
         pool.outputs.append(out)
-        pool.origin.append("source" if source else "augmented")
+        pool.origin.append("source" if source else st.get("origin_of", {}).get(input_key(args), "augmented"))
         if is_new and not source:
             st["corpus"].append(args)
             st["atoms"].extend(args)
+
+
+def search_inputs(task_id: str, corpus: list[tuple[Any, ...]], contract: Contract | None, n: int, seed: int,
+                  exclude: set[str]) -> list[tuple[Any, ...]]:
+    """Fresh inputs the contract's host part accepts, for the mutation-guided search of suite v2.
+
+    Drawn, seeded, from the contract's generator (if any), careful-tester variants of the corpus and
+    blind mutations of it; none of ``exclude`` (input keys). A sandbox predicate, if the contract has
+    one, is the caller's to apply. At most ``n`` inputs; fewer when the space is small.
+    """
+    from tasks.careful import careful_inputs
+
+    if contract is None or not corpus or n <= 0:
+        return []
+    rng = random.Random(f"{seed}:{task_id}:guided")
+    alphabet, atoms = _alphabet(corpus), _atoms(corpus)
+    out: list[tuple[Any, ...]] = []
+    keys = set(exclude)
+
+    def take(cand: Any) -> None:
+        try:
+            cand = tuple(cand)
+            key = input_key(cand)
+        except Exception:  # noqa: BLE001 - a draw that is not an argument tuple is skipped
+            return
+        if key in keys or not contract.accepts(cand):
+            return
+        keys.add(key)
+        out.append(cand)
+
+    for cand in careful_inputs(corpus, rng, max(1, n // 3)):
+        take(cand)
+    tries = 0
+    while len(out) < n and tries < n * 20:
+        tries += 1
+        if contract.gen is not None and rng.random() < 0.5:
+            try:
+                take(contract.gen(rng))
+            except Exception:  # noqa: BLE001 - a generator bug only costs this draw
+                continue
+        else:
+            base = rng.choice(corpus)
+            for _ in range(rng.randint(1, 3)):  # several steps away, to leave the seeds' neighbourhood
+                base = mutate_args(base, rng, alphabet, atoms)
+            take(base)
+    return out[:n]

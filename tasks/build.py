@@ -43,6 +43,7 @@ from harness.executor import confirm_calls
 from harness.jobs import CallJob, CallResult, Limits, calibrated_timeout
 from harness.sandbox import Sandbox
 from tasks.augment import AugmentConfig, AugmentTask, HiddenPool, grow_hidden
+from tasks.authored import Authored, load_authored
 from tasks.compare import outcomes_differ
 from tasks.contracts import HUMANEVAL_SOURCE, Contract, check_inputs_many, compile_contract
 from tasks.contracts.spec import ContractSpecError
@@ -51,7 +52,7 @@ from tasks.labels import SUBTLETY_BUCKETS, Case, Judgement, Test, label_cases, s
 from tasks.mutants import propose_mutants
 from tasks.rewrites import normalise, rewrite
 from tasks.sources import SourceTask
-from tasks.visible import Example, parse_examples
+from tasks.visible import Example, parse_examples, with_examples_block
 
 COLLECT = '''
 
@@ -79,6 +80,7 @@ def __obench_collect__():
     check(__rec)
     return __calls
 '''
+NO_HIDDEN_FAILURE = "no hidden failure (equivalent or undetected)"
 #: Cases per labelling chunk (progress is reported after each).
 LABEL_CHUNK = 256
 #: At most this many of a task's slowest reference calls are timed a second time (by CPU time) before
@@ -108,6 +110,27 @@ class BuildConfig:
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     witnesses: int = 3
     augment_budget_s: float = 300.0
+    # Suite v2 (each off by default, so a v1 build is unchanged):
+    authored: bool = False  # add the authored bugs and alternatives (tasks/data/authored) as candidates
+    semantic_mutants: bool = False  # multi-site and semantic mutation operators
+    alternative_rewrites: int = 0  # rewrites of each authored alternative (mutants are made from them too)
+    careful_inputs: int = 0  # careful-tester inputs per task (tasks.careful), proposed first in round 1
+    guided_search: int = 0  # inputs searched per task for each mutant the hidden tests miss
+    guided_mutants: int = 40  # surviving mutants per task the search tries to kill
+    guided_keep: int = 16  # killing inputs added per task
+    min_examples: int = 0  # visible examples every task shows (added to the prompt in a marked block)
+    balance: str = "split"  # "split": labels balanced per split (v1); "task": per task
+    min_per_label: int = 0  # balance "task": a task needs at least this many of each label
+
+
+#: Suite v2's build: authored candidates, semantic mutants, careful and mutation-guided hidden tests,
+#: two visible examples per task, per-task balance (at least 4 + 4), and a test split of 40% of the tasks
+#: that keeps every task of v1's test split (the split hash is unchanged: v1's test tasks are h >= 0.8).
+V2_CONFIG_FIELDS: dict[str, Any] = {
+    "hidden_target": 200, "authored": True, "semantic_mutants": True, "alternative_rewrites": 3, "careful_inputs": 60,
+    "guided_search": 200, "min_examples": 2, "balance": "task", "min_per_label": 4, "max_buggy_per_task": 6,
+    "max_correct_per_task": 6, "mutants_per_task": 80, "rewrites_per_task": 8, "split_fractions": (0.45, 0.15, 0.40),
+}
 
 
 @dataclass
@@ -130,6 +153,9 @@ class TaskSpec:
     notes: list[str] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
     augmentation: str = ""
+    prompt: str = ""  # the prompt as released (v2: with the added examples block); empty: the source's
+    added_examples: set[str] = field(default_factory=set)  # codec keys of the examples added to the prompt
+    authored: list[Authored] = field(default_factory=list)
 
     @property
     def task_id(self) -> str:
@@ -165,6 +191,11 @@ class CandidateSpec:
     n_hidden: int = 0
     original_failed: int = 0
     dropped: str = ""
+    base: str = "reference"  # "reference" | "alternative": what the candidate was made from
+    expected: str = ""  # authored candidates: the label their author claims (execution decides)
+    note: str = ""
+    found_by_search: bool = False
+    failing_origin: str = ""  # origin of the first hidden input it fails
 
 
 class BuildError(RuntimeError):
@@ -173,6 +204,26 @@ class BuildError(RuntimeError):
 
 class GoldCheckError(BuildError):
     """A reference solution failed its own hidden tests in the sandbox (every task was dropped)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named build recipe: its config overrides, HumanEval contract set, suite name and version."""
+
+    name: str
+    version: str
+    contract_set: str
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    def config(self, **kw: Any) -> BuildConfig:
+        return BuildConfig(**{**dict(self.overrides), **kw})
+
+
+#: The build recipes by name (``obench tasks build --profile``).
+PROFILES: dict[str, Profile] = {
+    "v1": Profile("oversightbench-v1", "1.0.0", "humaneval-v1"),
+    "v2": Profile("oversightbench-v2", "2.0.0", "humaneval-v2", tuple(V2_CONFIG_FIELDS.items())),
+}
 
 
 def split_of(task_id: str, seed: int, fractions: tuple[float, float, float]) -> str:
@@ -272,6 +323,17 @@ class SuiteBuilder:
                 raise BuildError(f"sandbox infrastructure failed on one job after retries: {j.reason}")
         return judged
 
+    def attach_authored(self, specs: list[TaskSpec]) -> None:
+        """Attach each task's authored candidates (:mod:`tasks.authored`); bad rows are logged."""
+        rows, problems = load_authored()
+        for p in problems:
+            self.log(f"authored data: {p}")
+        by_task: dict[str, list[Authored]] = defaultdict(list)
+        for a in rows:
+            by_task[a.task_id].append(a)
+        for s in specs:
+            s.authored = by_task.get(s.task_id, [])
+
     def _keep(self, specs: list[TaskSpec]) -> list[TaskSpec]:
         return [s for s in specs if s.task_id not in self.dropped]
 
@@ -353,6 +415,15 @@ class SuiteBuilder:
             if rejected and sp.source.contract is not None:
                 sp.notes.append(f"the contract rejects {rejected} of the task's own inputs (tests / examples); "
                                "they are not used")
+            need = self.config.min_examples - len(sp.visible_inputs)
+            if need > 0 and sp.kind == FUNCTION:
+                # Too few examples in the docstring: the first inputs of the task's own tests become
+                # visible examples (shown in a marked block of the prompt) and leave the hidden seeds.
+                shown = {codec.dumps(list(a)) for a in sp.visible_inputs}
+                added = [a for a in sp.source_inputs if codec.dumps(list(a)) not in shown][:need]
+                sp.visible_inputs = sp.visible_inputs + added
+                sp.added_examples = {codec.dumps(list(a)) for a in added}
+                sp.source_inputs = [a for a in sp.source_inputs if a not in added]
         # Programs: the reference must reproduce its own tests' stdout (after whitespace normalisation).
         progs = [s for s in specs if s.kind == PROGRAM]
         jobs = [call_job(PROGRAM, s.reference, s.source.entry_point, [(t[0],) for t in s.source.io_tests], limits)
@@ -393,6 +464,12 @@ class SuiteBuilder:
                 keep_in.append(args)
                 keep_out.append(value)
             spec.visible_inputs, spec.visible_outputs = keep_in, keep_out
+            if spec.added_examples:
+                block = [(a, o) for a, o in zip(keep_in, keep_out) if codec.dumps(list(a)) in spec.added_examples]
+                spec.prompt = with_examples_block(spec.source.prompt, spec.source.entry_point, block, spec.kind)
+                spec.notes.append(f"{len(block)} visible example(s) added to the prompt in a marked block (computed by "
+                                  "the reference on inputs from the task's own tests): the docstring has fewer than "
+                                  f"{self.config.min_examples}")
         return self._keep(specs)
 
     def hidden(self, specs: list[TaskSpec]) -> list[TaskSpec]:
@@ -411,7 +488,7 @@ class SuiteBuilder:
         self.progress("hidden tests (tasks done)", 0, len(specs))
         pools = grow_hidden(
             [AugmentTask(s.task_id, s.reference, s.source.entry_point, s.contract, s.source_inputs, s.visible_inputs,
-                         kind=s.kind, generator=s.source.generator) for s in specs],
+                         kind=s.kind, generator=s.source.generator, extra=self._extra_inputs(s)) for s in specs],
             lambda jobs: self._run(jobs), cfg, limits, on_task=on_task,
             progress=lambda rnd: self.progress("augmentation rounds", rnd + 1, cfg.rounds + 1),
         )
@@ -433,6 +510,19 @@ class SuiteBuilder:
         self.stats["augmentation_seconds"] = {"total": round(sum(p.spent_s for p in pools.values()), 1),
                                               "slowest": {t: round(p.spent_s, 1) for t, p in slow[:5]}}
         return self._keep(specs)
+
+    def _extra_inputs(self, s: TaskSpec) -> tuple[tuple[tuple[Any, ...], str], ...]:
+        """Suite v2's first augmentation inputs: the authored bugs' witnesses, then careful-tester inputs
+        derived from the task's seeds (both still pass through the contract)."""
+        out: list[tuple[tuple[Any, ...], str]] = [(a.witness, "authored witness") for a in s.authored
+                                                  if a.witness is not None]
+        if self.config.careful_inputs and s.kind == FUNCTION:
+            from tasks.careful import careful_inputs
+
+            rng = random.Random(f"{self.config.seed}:{s.task_id}:careful")
+            out.extend((a, "careful") for a in careful_inputs(s.source_inputs + s.visible_inputs, rng,
+                                                              self.config.careful_inputs))
+        return tuple(out)
 
     def gold_check(self, specs: list[TaskSpec]) -> list[TaskSpec]:
         """Every reference passes all its visible and hidden tests on a second, untraced run; sets time
@@ -488,16 +578,39 @@ class SuiteBuilder:
                 variants.setdefault(code, applied)
             for code, applied in variants.items():
                 cands.append(CandidateSpec(s.task_id, code, "rewrite" if applied else "reference", applied))
-            bases = list(variants.items())
-            muts_seen: set[str] = set(variants)
+            bases: list[tuple[str, tuple[str, ...], str]] = [(c, a, "reference") for c, a in variants.items()]
+            seen: set[str] = set(variants)
+            for a in s.authored:
+                try:
+                    code = normalise(a.code)
+                except (SyntaxError, ValueError, RecursionError):
+                    self.log(f"{s.task_id}: authored candidate {a.where} does not parse; skipped")
+                    continue
+                if code in seen:
+                    continue
+                seen.add(code)
+                cands.append(CandidateSpec(s.task_id, code, "authored", (), a.family, base=a.base, expected=a.expected,
+                                           note=f"authored ({a.where}): {a.rationale}"))
+                if a.expected != "correct":
+                    continue
+                alt: dict[str, tuple[str, ...]] = {code: ()}
+                for _ in range(cfg.alternative_rewrites):
+                    rw, applied = rewrite(code, s.protected, rng, module=module)
+                    alt.setdefault(rw, applied)
+                for rw, applied in alt.items():
+                    if applied and rw not in seen:
+                        seen.add(rw)
+                        cands.append(CandidateSpec(s.task_id, rw, "rewrite", applied, base="alternative"))
+                bases.extend((c, ap, "alternative") for c, ap in alt.items())
             for m_i in range(cfg.mutants_per_task):
-                base_code, applied = bases[m_i % len(bases)]
-                for m in propose_mutants(base_code, s.source.entry_point, s.protected,
-                                         random.Random(f"{cfg.seed}:{s.task_id}:{m_i}"), limit=3, whole_module=module):
-                    if m.code not in muts_seen:
-                        muts_seen.add(m.code)
+                base_code, applied, base = bases[m_i % len(bases)]
+                mrng = random.Random(f"{cfg.seed}:{s.task_id}:{m_i}")
+                for m in propose_mutants(base_code, s.source.entry_point, s.protected, mrng, limit=3, whole_module=module,
+                                         **({"semantic": True} if cfg.semantic_mutants else {})):
+                    if m.code not in seen:
+                        seen.add(m.code)
                         cands.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
-                                                   m.changed_lines))
+                                                   m.changed_lines, base=base))
                         break
         return cands
 
@@ -519,7 +632,12 @@ class SuiteBuilder:
             if j.label != "correct":
                 failed_visible.add(k)
         for k in failed_visible:
-            cands[k].dropped = "rewrite changed behaviour" if cands[k].kind != "mutation" else "fails visible tests"
+            c = cands[k]
+            if c.kind == "authored":
+                c.dropped = "authored alternative fails visible tests" if c.expected == "correct" else "fails visible tests"
+                self.log(f"{c.task_id}: {c.note.split(': ')[0]} fails the visible tests; dropped")
+            else:
+                c.dropped = "rewrite changed behaviour" if c.kind != "mutation" else "fails visible tests"
         todo = [k for k in range(len(cands)) if k not in failed_visible]
         cases = [self._case(by_id[cands[k].task_id], cands[k].code, limits(by_id[cands[k].task_id])) for k in todo]
         # The label is tasks.labels' rule: candidates whose only failures are timeouts, memory
@@ -532,7 +650,13 @@ class SuiteBuilder:
         c.n_hidden = len(s.hidden_inputs)
         c.n_failed = len(hid)
         c.original_failed = sum(1 for k in hid if s.hidden_origin[k] == "source")
-        if c.kind != "mutation":
+        if c.kind == "authored" and c.expected == "correct":
+            c.label = "correct"
+            if j.label != "correct":
+                c.dropped = f"authored alternative is not correct ({j.shown})"
+                self.log(f"{s.task_id}: {c.note.split(':')[0]}: alternative labelled {j.shown} by execution; dropped")
+            return
+        if c.kind not in ("mutation", "authored"):
             c.label = "correct"
             if j.label != "correct":
                 c.dropped = "rewrite changed behaviour (or hit a resource limit)"
@@ -541,13 +665,143 @@ class SuiteBuilder:
             c.dropped = "fails visible tests"
             return
         if j.label == "correct":
-            c.dropped = "no hidden failure (equivalent or undetected)"
+            c.dropped = NO_HIDDEN_FAILURE
+            if c.kind == "authored":
+                self.log(f"{s.task_id}: {c.note.split(': ')[0]}: bug not detected by the hidden tests; dropped")
             return
         if j.label == "undecided":
             c.dropped = "only resource failures (timeout / memory / crash)"
             return
         c.label = "buggy"
         c.witnesses.extend(witness_records(j, res, self._tests(s), self.config.witnesses))
+        c.failing_origin = s.hidden_origin[hid[0]] if hid else ""
+
+
+    def guided(self, specs: list[TaskSpec], cands: list[CandidateSpec]) -> dict[str, int]:
+        """Mutation-guided augmentation (suite v2): for every mutant the hidden tests miss, search the
+        contract's input space for an input that kills it before accepting it as equivalent; killing
+        inputs join the hidden tests (the reference's outputs), and the tasks that gained some are
+        gold-checked and relabelled from scratch under the one labelling rule.
+
+        Returns:
+            ``survivors`` (mutants searched), ``found`` (those some input killed), ``added`` (inputs
+            added) and ``tasks`` (tasks relabelled).
+        """
+        from tasks.augment import search_inputs
+        from tasks.labels import fails
+
+        cfg = self.config
+        by_id = {s.task_id: s for s in specs}
+        survivors: dict[str, list[CandidateSpec]] = defaultdict(list)
+        for c in cands:
+            s = by_id.get(c.task_id)
+            if (s is not None and c.kind == "mutation" and c.dropped == NO_HIDDEN_FAILURE and s.kind == FUNCTION
+                    and s.contract is not None and len(survivors[c.task_id]) < cfg.guided_mutants):
+                survivors[c.task_id].append(c)
+        work = []
+        for tid, ms in sorted(survivors.items()):
+            s = by_id[tid]
+            exclude = {codec.dumps(list(a)) for a in s.visible_inputs + s.hidden_inputs}
+            found = search_inputs(tid, s.hidden_inputs + s.visible_inputs, s.contract, cfg.guided_search, cfg.seed, exclude)
+            if found:
+                work.append((s, ms, found))
+        masks = check_inputs_many([(s.contract if s.contract is not None and s.contract.needs_sandbox else None, inp)
+                                   for s, _, inp in work], lambda js: self._run(js, "contracts of search inputs"))
+        work = [(s, ms, [a for a, ok in zip(inp, m) if ok]) for (s, ms, inp), m in zip(work, masks)]
+        work = [w for w in work if w[2]]
+
+        def limits(s: TaskSpec) -> Limits:
+            return Limits(timeout_s=s.time_limit_s, memory_mb=256, max_timeouts=2)
+
+        refs = self._run([call_job(s.kind, s.reference, s.source.entry_point, inp, limits(s)) for s, _, inp in work],
+                         "mutation-guided search: reference")
+        usable = []
+        for (s, ms, inp), res in zip(work, refs):
+            tests = [(a, r.decoded) for a, r in zip(inp, res) if r.status == "ok" and opaque_part(r.decoded) is None]
+            if tests:
+                usable.append((s, ms, tests))
+        jobs = [call_job(s.kind, m.code, s.source.entry_point, [a for a, _ in tests], limits(s))
+                for s, ms, tests in usable for m in ms]
+        results = iter(self._run(jobs, "mutation-guided search: mutants"))
+        n_found = n_added = 0
+        affected = []
+        for s, ms, tests in usable:
+            killers: list[int] = []
+            for m in ms:
+                res = next(results)
+                kill = next((k for k, (r, t) in enumerate(zip(res, tests)) if r.status in ("ok", "error")
+                             and fails(r, t, unordered=s.unordered, checker=s.checker, canon=output_canon(s.kind))), None)
+                if kill is not None:
+                    m.found_by_search = True
+                    n_found += 1
+                    if kill not in killers and len(killers) < cfg.guided_keep:
+                        killers.append(kill)
+            if killers:
+                for k in sorted(killers):
+                    s.hidden_inputs.append(tests[k][0])
+                    s.hidden_outputs.append(tests[k][1])
+                    s.hidden_origin.append("mutation-guided")
+                n_added += len(killers)
+                affected.append(s)
+        n_survivors = sum(len(ms) for ms in survivors.values())
+        if affected:
+            kept = {s.task_id for s in self.gold_check(affected)}
+            redo = [c for c in cands if c.task_id in kept]
+            for c in redo:
+                c.label, c.dropped, c.failing_origin = "", "", ""
+                c.witnesses, c.n_failed, c.n_hidden, c.original_failed = [], 0, 0, 0
+            self.label([s for s in affected if s.task_id in kept], redo)
+        return {"survivors": n_survivors, "found": n_found, "added": n_added, "tasks": len(affected)}
+
+
+def _candidate_note(c: CandidateSpec) -> str:
+    notes = [c.note] if c.note else []
+    if c.label == "buggy" and c.n_failed == 1:
+        notes.append(f"fails only 1 of {c.n_hidden} hidden inputs (a {c.failing_origin or 'hidden'} input): a subtle "
+                     "bug that one test decides")
+    return "; ".join(notes)
+
+
+def _release_stats(specs: list[TaskSpec], cands: list[CandidateSpec], records: list[Any],
+                   guided: dict[str, int] | None) -> dict[str, Any]:
+    """Suite v2's release statistics (:mod:`tasks.checks`): balance, origins, subtlety, the
+    task-prior, prompt-length and similarity checks, the mutation score and the hidden tests' origins."""
+    from tasks import checks
+
+    references = {s.task_id: s.reference for s in specs}
+    prompts = {s.task_id: (s.prompt or s.source.prompt) for s in specs}
+    muts = [c for c in cands if c.kind == "mutation" and c.dropped != "fails visible tests" and c.task_id in references]
+    killed = sum(1 for c in muts if c.label == "buggy")
+    killable = sum(1 for c in muts if c.label == "buggy" or c.found_by_search)
+    per_task_min: dict[str, int] = {}
+    for r in records:
+        if r.label == "buggy":
+            per_task_min[r.task_id] = min(per_task_min.get(r.task_id, r.n_failed), r.n_failed)
+    mins = sorted(per_task_min.values())
+    out: dict[str, Any] = {
+        "task_balance": checks.task_balance(records),
+        "by_origin": checks.by_origin(records),
+        "families_by_origin": checks.families_by_origin(records),
+        "subtlety_by_origin": checks.subtlety_by_origin(records),
+        "similarity_auroc": checks.similarity_auroc(records, references),
+        "task_prior_auroc": checks.task_prior_auroc(records),
+        "prompt_length_auroc": checks.prompt_length_auroc(records, prompts),
+        "mutation_score": {"killed": killed, "killable": killable,
+                           "score": round(killed / killable, 4) if killable else None,
+                           "found_by_search": (guided or {}).get("found", 0),
+                           "searched": (guided or {}).get("survivors", 0),
+                           "inputs_added": (guided or {}).get("added", 0)},
+        "min_failing_inputs_per_task": {"min": mins[0] if mins else None,
+                                        "median": mins[len(mins) // 2] if mins else None,
+                                        "tasks_at_1": sum(1 for m in mins if m == 1)},
+        "single_input_bugs": sum(1 for r in records if r.label == "buggy" and r.n_failed == 1),
+        "hidden_origins": dict(Counter(o for s in specs for o in s.hidden_origin).most_common()),
+        "tasks_with_added_examples": sum(1 for s in specs if s.added_examples),
+        "authored": {"buggy": sum(1 for r in records if r.origin == "authored" and r.label == "buggy"),
+                     "correct": sum(1 for r in records if r.origin == "authored" and r.label == "correct")},
+        "authored_dropped": dict(Counter(c.dropped for c in cands if c.kind == "authored" and c.dropped).most_common()),
+    }
+    return out
 
 
 def _contract_note(s: TaskSpec) -> str:
@@ -597,6 +851,57 @@ def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config
         rng.shuffle(k)
         out.extend(b[:n] + k[:n])
     return out
+
+
+def balance_per_task(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig
+                     ) -> tuple[list[CandidateSpec], dict[str, str]]:
+    """Suite v2's selection: every task gets the same number of buggy and correct candidates
+    (at most ``max_buggy_per_task``), so that nothing about the task tells the label.
+
+    Authored candidates come first, then the others by family (round robin); within the buggy and
+    the correct side the same number is made from authored alternatives as from the reference (as
+    far as both sides allow), so that resembling the reference does not tell the label either.
+
+    Returns:
+        The chosen candidates, and the tasks that cannot reach ``min_per_label`` of each label
+        (task id -> reason; the build drops them).
+    """
+    rng = random.Random(f"{config.seed}:select")
+    by_task: dict[str, list[CandidateSpec]] = defaultdict(list)
+    seen: set[str] = set()
+    for c in cands:
+        if c.dropped or c.code in seen:
+            continue
+        seen.add(c.code)
+        by_task[c.task_id].append(c)
+    chosen: list[CandidateSpec] = []
+    short: dict[str, str] = {}
+    for s in sorted(specs, key=lambda s: s.task_id):
+        group = by_task.get(s.task_id, [])
+        sides = {}
+        for label in ("buggy", "correct"):
+            side = [c for c in group if c.label == label]
+            rng.shuffle(side)
+            first = [c for c in side if c.kind in ("reference", "authored")]
+            rest = [c for c in side if c.kind not in ("reference", "authored")]
+            sides[label] = {b: [c for c in first if c.base == b] + _round_robin([c for c in rest if c.base == b])
+                            for b in ("reference", "alternative")}
+        n_b = sum(len(v) for v in sides["buggy"].values())
+        n_c = sum(len(v) for v in sides["correct"].values())
+        k = min(n_b, n_c, config.max_buggy_per_task, config.max_correct_per_task)
+        if k < config.min_per_label:
+            short[s.task_id] = (f"too few candidates to balance: {n_b} buggy and {n_c} correct after labelling "
+                                f"(at least {config.min_per_label} of each are needed)")
+            continue
+        n_alt = min(len(sides["buggy"]["alternative"]), len(sides["correct"]["alternative"]), (k + 1) // 2)
+        for label in ("buggy", "correct"):
+            ref, alt = sides[label]["reference"], sides[label]["alternative"]
+            pick = alt[:n_alt] + ref[: k - n_alt]
+            if len(pick) < k:  # one base ran short: the other fills in
+                rest = [c for c in ref + alt if c not in pick]
+                pick += rest[: k - len(pick)]
+            chosen.extend(pick)
+    return chosen, short
 
 
 def _round_robin(cands: list[CandidateSpec]) -> list[CandidateSpec]:
@@ -660,6 +965,7 @@ def _round(x: float | None) -> float | None:
 
 def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict[str, Contract] | None, out: Any,
                 config: BuildConfig | None = None, name: str = "oversightbench-v1", version: str = "1.0.0",
+                contract_set: str = "",
                 progress: Callable[[str, int, int], None] | None = None,
                 log: Callable[[str], None] | None = None) -> Any:
     """Run every step and write the suite to ``out``; returns the manifest.
@@ -667,6 +973,8 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     Args:
         contracts: hand-written contracts by task id (HumanEval's), overriding the tasks' own
             contract specs; None: only the tasks' own specs.
+        contract_set: the name of ``contracts`` in :data:`tasks.contracts.humaneval.CONTRACT_SETS`,
+            recorded per task so that checks and verification use the same contracts (empty: v1).
         log: receives a line per dropped task and per note worth a researcher's attention.
 
     Raises:
@@ -685,21 +993,34 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     config = config or BuildConfig()
     b = SuiteBuilder(sandbox, config, progress, log)
     specs = b.prepare(sources, contracts)
+    if config.authored:
+        b.attach_authored(specs)
     specs = b.hidden(specs)
     specs = b.gold_check(specs)
     if not specs:
         raise GoldCheckError("no task could be built:\n" + "\n".join(f"{t}: {r}" for t, r in list(b.dropped.items())[:20]))
     cands = b.candidates(specs)
     b.label(specs, cands)
-    chosen = select_and_balance(specs, cands, config)
+    guided = b.guided(specs, cands) if config.guided_search else None
+    specs = b._keep(specs)
+    if config.balance == "task":
+        chosen, short = balance_per_task(specs, cands, config)
+        for tid, why in short.items():
+            b.drop(tid, why)
+        specs = b._keep(specs)
+    else:
+        chosen = select_and_balance(specs, cands, config)
     by_id = {s.task_id: s for s in specs}
     task_records = [
         TaskRecord(
-            task_id=s.task_id, split=s.split, source=s.source.source, license=s.source.license, prompt=s.source.prompt,
+            task_id=s.task_id, split=s.split, source=s.source.source, license=s.source.license,
+            prompt=s.prompt or s.source.prompt,
             entry_point=s.source.entry_point, reference=s.reference,
             contract_note=_contract_note(s),
             unordered_output=s.unordered, time_limit_s=s.time_limit_s, kind=s.kind,
             contract_spec=canonical_json(s.source.contract) if s.source.contract is not None else "",
+            contract_set=(contract_set if contracts is not None and s.source.source == HUMANEVAL_SOURCE
+                          and contract_set != "humaneval-v1" else ""),
             visible_tests=codec.dumps([[list(a), e] for a, e in zip(s.visible_inputs, s.visible_outputs)]),
             hidden_tests=codec.dumps([[list(a), e] for a, e in zip(s.hidden_inputs, s.hidden_outputs)]),
             hidden_origin=s.hidden_origin, docstring_disagrees=s.docstring_disagrees, notes=s.notes,
@@ -713,6 +1034,7 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
             changed_lines=list(c.changed_lines), witnesses=json.dumps(c.witnesses, sort_keys=True),
             subtlety=round(c.n_failed / c.n_hidden, 6) if c.label == "buggy" and c.n_hidden else 0.0,
             n_failed=c.n_failed if c.label == "buggy" else 0, n_hidden=c.n_hidden,
+            base=c.base if config.authored else "", note=_candidate_note(c),
         )
         for c in chosen
     ]
@@ -753,6 +1075,11 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         "dropped_tasks": dict(sorted(b.dropped.items())),
         "n_source_tasks": len(sources),
     }
+    if config.balance == "task" or config.authored:
+        from tasks.checks import release_checks
+
+        stats.update(_release_stats(specs, cands, cand_records, guided))
+        stats["release_problems"] = release_checks(stats)
     info = sandbox.info()
     try:
         obench_version = metadata.version("oversightbench")

@@ -57,6 +57,8 @@ class TaskRecord(BaseModel):
     kind: str = Field(default="function", description="function (call entry_point) | program (stdin -> stdout)")
     contract_spec: str = Field(default="", description="the task file's contract spec as canonical JSON text; empty: "
                                                         "HumanEval's hand-written contract, or none")
+    contract_set: str = Field(default="", description="HumanEval tasks: the hand-written contract set they were built "
+                                                      "with (tasks.contracts.humaneval.CONTRACT_SETS); empty: humaneval-v1")
 
     def visible(self) -> list[tuple[tuple[Any, ...], Any]]:
         return [(tuple(a), e) for a, e in codec.loads(self.visible_tests)]
@@ -84,6 +86,9 @@ class CandidateRecord(BaseModel):
     subtlety: float = Field(description="fraction of hidden inputs the candidate fails (0 for correct)")
     n_failed: int
     n_hidden: int
+    base: str = Field(default="", description="suite v2: reference | alternative (what the candidate was made from)")
+    note: str = Field(default="", description="suite v2: the authored rationale, and a note on a bug that one hidden "
+                                              "input decides")
 
 
 class SuiteManifest(BaseModel):
@@ -101,7 +106,9 @@ class SuiteManifest(BaseModel):
 
 #: TaskRecord fields added after v1; a suite none of whose tasks uses them does not write them, so
 #: v1's files stay byte-identical (and load unchanged: the fields have defaults).
-OPTIONAL_TASK_FIELDS = ("kind", "contract_spec")
+OPTIONAL_TASK_FIELDS = ("kind", "contract_spec", "contract_set")
+#: CandidateRecord fields added after v1 (written only by a suite that uses them).
+OPTIONAL_CANDIDATE_FIELDS = ("base", "note")
 
 
 def _jsonl(rows: Sequence[BaseModel], exclude: set[str] | None = None) -> bytes:
@@ -109,9 +116,10 @@ def _jsonl(rows: Sequence[BaseModel], exclude: set[str] | None = None) -> bytes:
                    for r in rows).encode()
 
 
-def _unused_optional_fields(tasks: Sequence[TaskRecord]) -> set[str]:
-    defaults = {name: TaskRecord.model_fields[name].default for name in OPTIONAL_TASK_FIELDS}
-    return {name for name, d in defaults.items() if all(getattr(t, name) == d for t in tasks)}
+def _unused_optional_fields(rows: Sequence[BaseModel], model: type[BaseModel] = TaskRecord,
+                            names: Sequence[str] = OPTIONAL_TASK_FIELDS) -> set[str]:
+    defaults = {name: model.model_fields[name].default for name in names}
+    return {name for name, d in defaults.items() if all(getattr(t, name) == d for t in rows)}
 
 
 def content_hash(files: dict[str, str]) -> str:
@@ -131,7 +139,8 @@ def write_suite(out: Path, tasks: list[TaskRecord], candidates: list[CandidateRe
     blobs: dict[str, bytes] = {"tasks.jsonl": _jsonl(list(ordered_tasks), _unused_optional_fields(ordered_tasks) or None)}
     for split in SPLITS:
         rows = sorted((c for c in candidates if c.split == split), key=lambda c: c.candidate_id)
-        blobs[f"candidates/{split}.jsonl"] = _jsonl(rows)
+        blobs[f"candidates/{split}.jsonl"] = _jsonl(rows, _unused_optional_fields(
+            candidates, CandidateRecord, OPTIONAL_CANDIDATE_FIELDS) or None)
     files = {k: hashlib.sha256(v).hexdigest() for k, v in blobs.items()}
     for rel, data in blobs.items():
         (out / rel).write_bytes(data)

@@ -153,9 +153,9 @@ def contract_for(task: Any) -> Contract | None:
     if spec:
         return _compiled(spec)
     if getattr(task, "source", "") == HUMANEVAL_SOURCE:
-        from tasks.contracts.humaneval import CONTRACTS
+        from tasks.contracts.humaneval import CONTRACT_SETS
 
-        return CONTRACTS.get(task.task_id)
+        return CONTRACT_SETS.get(getattr(task, "contract_set", "") or "humaneval-v1", {}).get(task.task_id)
     return None
 
 
