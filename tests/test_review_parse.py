@@ -45,3 +45,9 @@ def test_witness_parsing():
     assert parse_witness("[1, 'a']") == (1, "a")
     assert parse_witness("__import__('os').system('x')") is None
     assert parse_witness(None) is None and parse_witness("") is None
+
+
+def test_raw_newlines_inside_json_strings_are_read():
+    """llama.cpp's server writes raw newlines inside JSON strings (not valid JSON, but unambiguous)."""
+    r = parse_review('{"verdict": "buggy", "p_buggy": 0.9, "explanation": "line one\nline two", "lines": [2]}')
+    assert r.verdict == "buggy" and r.p_buggy == 0.9 and r.explanation == "line one\nline two"

@@ -220,7 +220,7 @@ def _load(chunk: str, literal: bool) -> dict[str, Any] | None:
         return None
     for attempt in (chunk, _rewrite(chunk, _no_trailing_commas)):
         try:
-            obj = json.loads(attempt, parse_int=_json_int)
+            obj = json.loads(attempt, parse_int=_json_int, strict=False)  # raw newlines in strings (llama.cpp)
             return obj if isinstance(obj, dict) else None
         except Exception:  # noqa: BLE001 - JSONDecodeError, or anything else hostile text provokes
             pass

@@ -168,8 +168,9 @@ class _Verifier:
         return self.results
 
 
-TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor", "inspect_ai", "inspect_log")
-"""Model description keys that say where and how a model was reached (endpoint, SDK or Inspect version, executor,
+TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor", "inspect_ai", "inspect_log", "path")
+"""Model description keys that say where and how a model was reached (endpoint, SDK or Inspect version, executor, a
+weights file's path (its sha256 is the identity),
 the Inspect log a run was imported from), not what it is: left out of the reviewer fingerprint."""
 
 
