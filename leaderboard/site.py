@@ -1,8 +1,13 @@
 """The static leaderboard site: validated submissions only, every number recomputed.
 
-``build_site`` writes ``index.html`` (one sortable table, vanilla JS, no CDN, works
-from ``file://``), one page per entry, ``results.json`` / ``results.csv`` with every
+``build_site`` writes ``index.html`` (one sortable table per suite, vanilla JS, no CDN,
+works from ``file://``), one page per entry, ``results.json`` / ``results.csv`` with every
 number on the site, and matplotlib plots (PNG and SVG).
+
+Entries are grouped by the suite they were evaluated on (its content hash): each suite has
+its own table and its own ranks, scores from different suites are never ranked together.
+The default suite (:data:`tasks.suite.DEFAULT_SUITE`) comes first; the header, the BibTeX
+and ``results.json``'s ``suite`` describe it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import csv
 import datetime as _dt
 import io
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,7 +115,9 @@ def bibtex(suite: dict[str, Any]) -> str:
 
 def rank_entries(entries: list[dict[str, Any]], metric: str = PRIMARY) -> None:
     """Sort by ``metric`` and rank with ties shown: an entry's rank is 1 + the number of entries whose CI
-    lies entirely above its own; entries sharing a rank are marked tied (their CIs overlap)."""
+    lies entirely above its own; entries sharing a rank are marked tied (their CIs overlap).
+
+    ``entries`` must all be on one suite (:func:`group_by_suite` ranks each suite's entries apart)."""
     def val(e: dict[str, Any]) -> float:
         return e["metrics"][metric]["value"] or 0.0
 
@@ -143,6 +151,9 @@ def _reproduction(v: Validation) -> dict[str, Any] | None:
 def _entry(v: Validation) -> dict[str, Any]:
     assert v.metadata is not None and v.manifest is not None and v.view is not None and v.scores is not None
     meta, man, view = v.metadata, v.manifest, v.view
+    # the suite validation loaded by the content hash (its version was checked against it; the name is taken
+    # from the suite itself rather than from the submitted metadata)
+    sm = v.suite.manifest if v.suite is not None else None
     model = view.reviewer.model or {}
     strong = view.reviewer.strong
     return {
@@ -153,7 +164,8 @@ def _entry(v: Validation) -> dict[str, Any]:
         "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
         "metrics": {m: v.scores[m] for m in METRICS}, "breakdowns": v.scores["breakdowns"],
         "witnesses_rerun": v.witnesses_rerun,
-        "suite": {"name": meta.suite_name, "version": meta.suite_version, "content_hash": meta.suite_content_hash},
+        "suite": ({"name": sm.name, "version": sm.version, "content_hash": sm.content_hash} if sm is not None else
+                  {"name": meta.suite_name, "version": meta.suite_version, "content_hash": meta.suite_content_hash}),
         "manifest": {"image_tag": view.harness.image_tag, "image_digest": view.harness.image_digest,
                      "prompt": view.prompt.model_dump() if view.prompt else None, "decoding": man.decoding, "seeds": man.seeds, "packages": man.packages,
                      "model": model, "started_at": man.first_started_at, "ended_at": man.ended_at,
@@ -162,12 +174,14 @@ def _entry(v: Validation) -> dict[str, Any]:
 
 
 def results_csv(entries: Sequence[dict[str, Any]]) -> str:
-    """One row per entry; every metric as value, CI low, CI high."""
+    """One row per entry (ranked within its suite); every metric as value, CI low, CI high; the suite's name last
+    (appended after the metrics so that the earlier columns keep their positions)."""
     buf = io.StringIO()
     cols = ["rank", "tied", "name", "org", "reviewer", "protocol", "date", "open_weights", "paper", "n_items",
             "reproduced", "suite_version", "suite_content_hash"]
     for m in METRICS:
         cols += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    cols.append("suite_name")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for e in entries:
@@ -176,6 +190,7 @@ def results_csv(entries: Sequence[dict[str, Any]]) -> str:
         for m in METRICS:
             est = e["metrics"][m]
             row += [est["value"], est["ci"][0], est["ci"][1]]
+        row.append(e["suite"]["name"])
         w.writerow(["" if x is None else x for x in row])
     return buf.getvalue()
 
@@ -188,6 +203,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
     env.filters["num"] = _fmt
+    env.filters["short_hash"] = short_hash
     env.filters["ci"] = lambda est: (f"[{_fmt(est['ci'][0])}, {_fmt(est['ci'][1])}]"
                                      if est["ci"][0] is not None else "")
     return env
@@ -211,27 +227,38 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
         shutil.rmtree(out)
     (out / "entries").mkdir(parents=True)
     (out / "plots").mkdir()
-    entries = [_entry(v) for v in valid]
-    rank_entries(entries)
+    shown = [_entry(v) for v in valid]
+    default = default_suite(suites) or (shown[0]["suite"] if shown else _unknown_suite())
+    groups = group_by_suite(shown, default)
+    entries = [e for g in groups for e in g["entries"]]
     by_name = {v.metadata.name: v for v in valid if v.metadata is not None}
     for e in entries:
         preds: list[Prediction] = by_name[e["name"]].predictions
         e["figures"] = plots.write_all(out / "plots", [p.item() for p in preds], {"breakdowns": e["breakdowns"]},
                                        formats=("png", "svg"), prefix=f"{e['name']}-")
-    overview = None
-    if entries:
-        groups = [{"label": e["name"], "n": e["n_items"], "catch@5%fpr": e["metrics"][PRIMARY]} for e in entries]
-        if plots.bar_plot(out / "plots" / "overview.png", groups, "catch@5%fpr by entry (95% CI, by task)",
-                          "catch rate at the 5% FPR threshold", ("png", "svg"), label_key="label"):
-            overview = "plots/overview.png"
+    for g in groups:  # one bar plot per suite: bars of different suites are not comparable
+        bars = [{"label": e["name"], "n": e["n_items"], "catch@5%fpr": e["metrics"][PRIMARY]} for e in g["entries"]]
+        name, title = (("overview", "catch@5%fpr by entry (95% CI, by task)") if g["default"] else
+                       (f"overview-{g['short']}", f"catch@5%fpr by entry on {g['suite']['name']} "
+                                                  f"{g['suite']['version']} (95% CI, by task)"))
+        g["overview"] = (f"plots/{name}.png" if bars and plots.bar_plot(
+            out / "plots" / f"{name}.png", bars, title, "catch rate at the 5% FPR threshold", ("png", "svg"),
+            label_key="label") else None)
+    overview = groups[0]["overview"]
     result.grids, result.rejected_grids = load_grids(grids, out)
     w2s_rows = load_w2s(w2s, out)
     protocol_rows = protocol_view(entries, {n: [p.item() for p in sorted(v.predictions, key=lambda p: p.candidate_id)]
-                                            for n, v in by_name.items()})
-    suite = entries[0]["suite"] if entries else _default_suite(suites)
+                                            for n, v in by_name.items()},
+                                  suite_order=[g["suite"]["content_hash"] for g in groups])
+    protocol_groups = [{**{k: g[k] for k in ("suite", "default", "short")},
+                        "rows": [r for r in protocol_rows if r["suite"]["content_hash"] == g["suite"]["content_hash"]]}
+                       for g in groups]
+    suite = default
     generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
-           "ranking": "rank = 1 + entries whose 95% CI of the primary metric lies entirely above this one's",
+           "ranking": "rank = 1 + entries on the same suite whose 95% CI of the primary metric lies entirely above "
+                      "this one's; entries on different suites are ranked apart",
+           "suites": [{**g["suite"], "default": g["default"], "n_entries": len(g["entries"])} for g in groups],
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
            "rejected": [{"path": printable(str(v.path)), "problems": [str(p) for p in v.problems]}
                         for v in result.rejected],
@@ -245,32 +272,45 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
     common = {"suite": suite, "generated": generated, "bibtex": bibtex(suite), "metrics": METRICS,
               "table_metrics": TABLE_METRICS, "primary": PRIMARY}
     (out / "index.html").write_text(env.get_template("index.html.j2").render(
-        entries=entries, overview=overview, rejected=result.rejected, grids=result.grids, **common))
+        entries=entries, groups=groups, overview=overview, rejected=result.rejected, grids=result.grids, **common))
     (out / "w2s.html").write_text(env.get_template("w2s.html.j2").render(experiments=w2s_rows, **common))
-    (out / "protocols.html").write_text(env.get_template("protocols.html.j2").render(rows=protocol_rows, **common))
+    (out / "protocols.html").write_text(env.get_template("protocols.html.j2").render(
+        rows=protocol_rows, groups=protocol_groups, **common))
     (out / "generators.html").write_text(env.get_template("generators.html.j2").render(
         grids=result.grids, rejected_grids=result.rejected_grids, **common))
     for e in entries:
-        (out / "entries" / f"{e['name']}.html").write_text(env.get_template("entry.html.j2").render(e=e, **common))
+        # an entry's page cites the suite it was evaluated on
+        (out / "entries" / f"{e['name']}.html").write_text(env.get_template("entry.html.j2").render(
+            e=e, **{**common, "bibtex": bibtex(e["suite"])}))
     result.entries = entries
     return result
 
 
-def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """One row per entry, grouped by protocol; OGR for protocol entries whose judge and strong model both
-    have direct entries on the board (recomputed from the three entries' predictions, CI by task)."""
+def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]],
+                  suite_order: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One row per entry, grouped by suite (in ``suite_order``, content hashes) then by protocol; OGR for protocol
+    entries whose judge and strong model both have direct entries on the board on the same suite (recomputed from
+    the three entries' predictions, CI by task)."""
     from bench.metrics.scoring import oversight_gap_recovered
 
-    direct = {e["reviewer"]: e for e in entries if e["protocol"] == "direct"}
+    def on(e: dict[str, Any]) -> str:
+        return str(e["suite"]["content_hash"])
+
+    direct = {(on(e), e["reviewer"]): e for e in entries if e["protocol"] == "direct"}
+    elsewhere = {e["reviewer"] for e in entries if e["protocol"] == "direct"}
+    order = {h: i for i, h in enumerate(suite_order)}
     rows = []
-    for e in sorted(entries, key=lambda e: (e["protocol"] != "direct", e["protocol"], -(e["metrics"][PRIMARY]["value"] or 0))):
+    for e in sorted(entries, key=lambda e: (order.get(on(e), len(order)), on(e), e["protocol"] != "direct",
+                                            e["protocol"], -(e["metrics"][PRIMARY]["value"] or 0))):
         row = {"name": e["name"], "protocol": e["protocol"], "reviewer": e["reviewer"], "strong": e.get("strong"),
-               "metrics": {m: e["metrics"][m] for m in (PRIMARY, "auroc")}, "ogr": None, "ogr_note": ""}
+               "metrics": {m: e["metrics"][m] for m in (PRIMARY, "auroc")}, "ogr": None, "ogr_note": "",
+               "suite": e["suite"]}
         if e["protocol"] != "direct":
-            weak, strong = direct.get(e["reviewer"]), direct.get(e.get("strong") or "")
+            weak, strong = direct.get((on(e), e["reviewer"])), direct.get((on(e), e.get("strong") or ""))
             if weak is None or strong is None:
                 missing = [s for s, x in ((e["reviewer"], weak), (e.get("strong") or "?", strong)) if x is None]
-                row["ogr_note"] = "no direct entry of " + " and ".join(f"`{m}`" for m in missing)
+                row["ogr_note"] = "no direct entry of " + " and ".join(f"`{m}`" for m in missing) + (
+                    " on this suite" if any(m in elsewhere for m in missing) else "")
             else:
                 row["ogr"] = {m: oversight_gap_recovered(items[weak["name"]], items[strong["name"]], items[e["name"]],
                                                          metric=m, n_boot=1000) for m in (PRIMARY, "auroc")}
@@ -279,8 +319,73 @@ def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]]
     return rows
 
 
-def _default_suite(suites: dict[str, Path]) -> dict[str, Any]:
-    from tasks.suite import DATA_DIR, DEFAULT_SUITE
+def short_hash(content_hash: str | None, n: int = 12) -> str:
+    """The first ``n`` hex digits of a ``sha256:...`` content hash (for headings and ids)."""
+    return str(content_hash or "").split(":", 1)[-1][:n]
 
-    m = json.loads((DATA_DIR / DEFAULT_SUITE / "manifest.json").read_text())
+
+def suite_ref(path: Path) -> dict[str, Any]:
+    """Name, version and content hash of the suite directory ``path`` (from its manifest).
+
+    Raises:
+        OSError, ValueError, KeyError: no readable manifest.
+    """
+    m = json.loads((Path(path) / "manifest.json").read_text())
     return {"name": m["name"], "version": m["version"], "content_hash": m["content_hash"]}
+
+
+def default_suite(suites: dict[str, Path]) -> dict[str, Any] | None:
+    """The default suite, :data:`tasks.suite.DEFAULT_SUITE`: the one of ``suites`` (content hash -> directory, as
+    :func:`~leaderboard.validate.known_suites` gives) that is the packaged directory of that name, else whose
+    directory or manifest has that name; failing that the packaged directory's manifest even if it is not among
+    ``suites``; None when there is none."""
+    from tasks import suite as suite_mod
+
+    name, packaged = suite_mod.DEFAULT_SUITE, suite_mod.DATA_DIR / suite_mod.DEFAULT_SUITE
+    best: tuple[tuple[bool, bool, bool], dict[str, Any]] | None = None
+    for d in suites.values():
+        try:
+            ref = suite_ref(d)
+        except (OSError, ValueError, KeyError):
+            continue
+        score = (Path(d).resolve() == packaged.resolve(), Path(d).name == name, ref["name"] == name)
+        if any(score) and (best is None or score > best[0]):
+            best = (score, ref)
+    if best is not None:
+        return best[1]
+    try:
+        return suite_ref(packaged)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _unknown_suite() -> dict[str, Any]:
+    from tasks.suite import DEFAULT_SUITE
+
+    return {"name": DEFAULT_SUITE, "version": "unknown", "content_hash": "unknown"}
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """``2.0.0`` > ``1.10.0`` > ``1.9.1``; a non-numeric part sorts below a numeric one, and as text among its kind."""
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in re.split(r"[.\-+]", str(version)))
+
+
+def group_by_suite(entries: Sequence[dict[str, Any]], default: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries grouped by their suite's content hash, each group ranked on its own (:func:`rank_entries`).
+
+    The default suite's group comes first, present even when empty; the other suites follow, newest version
+    first. Each group: ``suite`` (name, version, content hash), ``default``, ``short`` (short hash, for ids),
+    ``entries``."""
+    by_hash: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        by_hash.setdefault(str(e["suite"]["content_hash"]), []).append(e)
+    dhash = str(default["content_hash"])
+    others = sorted((h for h in by_hash if h != dhash), key=lambda h: (
+        _version_key(by_hash[h][0]["suite"]["version"]), str(by_hash[h][0]["suite"]["name"]), h), reverse=True)
+    groups: list[dict[str, Any]] = [{"suite": dict(default), "default": True, "short": short_hash(dhash),
+                                     "entries": by_hash.get(dhash, [])}]
+    groups += [{"suite": dict(by_hash[h][0]["suite"]), "default": False, "short": short_hash(h), "entries": by_hash[h]}
+               for h in others]
+    for g in groups:
+        rank_entries(g["entries"])
+    return groups
