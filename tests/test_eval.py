@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.metrics.scoring import METRICS
+from tasks.suite import load_suite
 
 pytestmark = pytest.mark.docker
 
@@ -44,15 +45,17 @@ def test_run_directory_has_every_artifact(runs):
     scores = _scores(d)
     for m in METRICS:
         assert set(scores[m]) == {"value", "ci"} and len(scores[m]["ci"]) == 2, m
-    assert scores["n_items"] == 268
+    suite = load_suite()
+    n_test = len(suite.split("test"))
+    assert scores["n_items"] == n_test
     m = json.loads((d / "manifest.json").read_text())
     assert m["status"] == "complete" and m["split"] == "test" and m["protocol"] == "direct"
     assert m["suite"]["content_hash"].startswith("sha256:") and m["harness"]["image_digest"].startswith("sha256:")
-    assert m["reviewer"]["spec"] == "random:1" and m["gold_check"]["passed"] and m["gold_check"]["tasks"] == 38
+    assert m["reviewer"]["spec"] == "random:1" and m["gold_check"]["passed"] and m["gold_check"]["tasks"] == len({c.task_id for c in suite.split("test")})
     assert {"python", "numpy", "docker", "oversightbench"} <= set(m["packages"]) and m["host"]["cpus"] >= 1
     assert m["started_at"] <= m["ended_at"]
     preds = [json.loads(x) for x in (d / "predictions.jsonl").read_text().splitlines()]
-    assert len(preds) == 268 and len({p["candidate_id"] for p in preds}) == 268
+    assert len(preds) == n_test and len({p["candidate_id"] for p in preds}) == n_test
     assert [p["candidate_id"] for p in preds] == sorted(p["candidate_id"] for p in preds)
     report = (d / "report.md").read_text()
     assert "catch@5%fpr" in report and "random:1" in report and "![ROC](roc.png)" in report

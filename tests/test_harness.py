@@ -239,9 +239,10 @@ def f():
     res = sb.run_calls([CallJob.create("def f():\n    return 1\n", "f", [()])])[0][0]
     waited = time.monotonic() - t0
     assert res.infra and res.status == "crash" and "host-side deadline" in res.error["message"]
-    assert waited < 10
+    # A stall bound, not a speed test: the runner never answers, so without the deadline this waits forever.
+    assert waited < 120, waited
     # The stuck container is gone, not left running.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         alive = {c.id for c in sb.client.containers.list(all=True, filters={"label": "org.oversightbench.sandbox"})}
         if before - alive:

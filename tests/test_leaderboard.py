@@ -13,6 +13,7 @@ import pytest
 from leaderboard.site import build_site, rank_entries
 from leaderboard.submission import SubmitError, submit
 from leaderboard.validate import validate_submission
+from tasks.suite import load_suite
 
 pytestmark = pytest.mark.docker
 SHIPPED = Path(__file__).resolve().parent.parent / "leaderboard" / "submissions"
@@ -49,7 +50,7 @@ def test_a_good_submission_passes_and_its_scores_are_recomputed(good, eval_sandb
     assert sorted(p.name for p in good.iterdir()) == ["manifest.json", "metadata.json", "predictions.jsonl"]
     v = validate_submission(good, sandbox=eval_sandbox)
     assert v.ok, [str(p) for p in v.problems]
-    assert v.witnesses_rerun > 20 and v.scores["n_items"] == 268
+    assert v.witnesses_rerun > 20 and v.scores["n_items"] == len(load_suite().split("test"))
     claimed = json.loads((good / "metadata.json").read_text())["claimed"]
     assert v.scores["auroc"] == claimed["auroc"]
 

@@ -38,6 +38,12 @@ def _copy(name: str, root: Path, as_name: str | None = None) -> Path:
     return dest
 
 
+def _n_items(d: Path) -> str:
+    """The submission's ``"n_items": N`` text in metadata.json (N is its suite's test split size)."""
+    n = json.loads((d / "metadata.json").read_text())["n_items"]
+    return f'"n_items": {n}'
+
+
 def _rows(d: Path) -> list[dict]:
     return [json.loads(x) for x in (d / "predictions.jsonl").read_text().splitlines()]
 
@@ -310,10 +316,9 @@ def _hostile(subs: Path) -> dict[str, str]:
     (d / "predictions.jsonl").unlink()
     (d / "predictions.jsonl").mkdir()
     d = make("huge-float", "metadata.json: not acceptable JSON: number 1e999 is out of range")
-    (d / "metadata.json").write_text((d / "metadata.json").read_text().replace('"n_items": 268', '"n_items": 1e999'))
+    (d / "metadata.json").write_text((d / "metadata.json").read_text().replace(_n_items(d), '"n_items": 1e999'))
     d = make("huge-int", "metadata.json: not acceptable JSON: integer 100000000000... (5001 digits) is out of range")
-    (d / "metadata.json").write_text((d / "metadata.json").read_text().replace('"n_items": 268',
-                                                                                '"n_items": 1' + "0" * 5000))
+    (d / "metadata.json").write_text((d / "metadata.json").read_text().replace(_n_items(d), '"n_items": 1' + "0" * 5000))
     d = make("huge-int-line", "predictions.jsonl:2: not acceptable JSON: integer")
     rows = (d / "predictions.jsonl").read_text().splitlines()
     rows[1] = rows[1].replace('"input_tokens": 0', '"input_tokens": ' + "9" * 10000)
@@ -326,7 +331,7 @@ def _hostile(subs: Path) -> dict[str, str]:
     _edit_json(d / "manifest.json", lambda m: (m["suite"].update(content_hash=["x"]), m.update(prompt={"x": 1})))
     d = make("wrong-types-metadata", "metadata.json: claimed.auroc.value: Input should be a valid number")
     _edit_json(d / "metadata.json", lambda m: (m["claimed"].update(auroc={"value": "high", "ci": "ab"}),
-                                               m.update(org=5, n_items="268")))
+                                               m.update(org=5, n_items=str(m["n_items"]))))
     d = make("wrong-types-predictions", "predictions.jsonl:1: lines: Input should be a valid list")
     preds = _rows(d)
     preds[0].update(lines="1-3", p_buggy="high")
