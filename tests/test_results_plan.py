@@ -1,0 +1,143 @@
+"""`tools/results.py` (``make results``): the plan's commands fit the real CLI, ``--only`` and the skip check."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from obench import app
+from tools import results
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = ["install", "direct-smollm2-135m", "direct-qwen2.5-coder-0.5b", "direct-qwen2.5-coder-1.5b", "exec-qwen0.5b",
+         "ogr", "grid-honest", "grid-sneaky", "w2s", "submit-smollm2-135m-direct",
+         "submit-qwen2.5-coder-0.5b-direct", "submit-qwen2.5-coder-1.5b-direct", "submit-qwen2.5-coder-0.5b-exec",
+         "leaderboard-build"]
+
+
+def dry_run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "tools/results.py", "--dry-run", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def plan_commands(stdout: str) -> dict[str, list[str]]:
+    """Step name -> its printed command lines."""
+    steps: dict[str, list[str]] = {}
+    current = None
+    for line in stdout.splitlines():
+        if line.startswith("# "):
+            current = line[2:].split()[0]
+            steps[current] = []
+        elif line.strip():
+            assert current is not None, f"a command before any step header: {line}"
+            steps[current].append(line)
+    return steps
+
+
+def resolve(argv: list[str]):
+    """The click command an ``obench ...`` argv names, and the arguments left for it."""
+    cmd = typer.main.get_command(app)
+    path = ["obench"]
+    rest = argv[1:]
+    while hasattr(cmd, "commands"):
+        assert rest and rest[0] in cmd.commands, f"{' '.join(path)}: no sub-command {rest[:1]}; has {sorted(cmd.commands)}"
+        path.append(rest[0])
+        cmd, rest = cmd.commands[rest[0]], rest[1:]
+    return cmd, path, rest
+
+
+def test_dry_run_lists_every_step_with_commands_the_cli_accepts() -> None:
+    proc = dry_run()
+    assert proc.returncode == 0, proc.stderr
+    steps = plan_commands(proc.stdout)
+    assert list(steps) == STEPS
+    checked = 0
+    for step, lines in steps.items():
+        assert lines, f"step {step} prints no command"
+        for line in lines:
+            argv = shlex.split(line, comments=True)
+            if argv[0] != "obench":
+                assert step == "w2s" and argv[0] == "cp", line  # publishing the w2s experiment for the site
+                continue
+            cmd, path, rest = resolve(argv)
+            known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+            used = [a for a in rest if a.startswith("--")]
+            unknown = [o for o in used if o not in known]
+            assert not unknown, f"{step}: {' '.join(path)} has no option(s) {unknown}; known: {sorted(known)}"
+            # and click parses the whole command line (types, ranges, required options, arguments)
+            ctx = cmd.make_context(" ".join(path), list(rest), resilient_parsing=False)
+            assert ctx.params is not None
+            checked += 1
+    assert checked >= 25
+
+
+def test_only_selects_steps_and_groups() -> None:
+    proc = dry_run("--only", "direct,ogr")
+    assert proc.returncode == 0, proc.stderr
+    assert list(plan_commands(proc.stdout)) == ["direct-smollm2-135m", "direct-qwen2.5-coder-0.5b",
+                                                 "direct-qwen2.5-coder-1.5b", "ogr"]
+    proc = dry_run("--only", "w2s", "--subset", "50", "--out", "/tmp/elsewhere")
+    assert proc.returncode == 0, proc.stderr
+    assert all("/tmp/elsewhere/" in line for line in plan_commands(proc.stdout)["w2s"])
+    ogr = plan_commands(dry_run("--only", "ogr", "--subset", "50").stdout)["ogr"]
+    assert sum("--limit 50" in line for line in ogr) == 6
+
+
+def test_only_unknown_step_fails_listing_the_known_ones() -> None:
+    proc = dry_run("--only", "direct,nope")
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr
+    for name in STEPS:
+        assert name in proc.stderr
+
+
+def _fake_complete_run(run: Path, split: str = "test", limit: int = 0) -> None:
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"status": "complete", "split": split, "limit": limit}))
+    (run / "scores.json").write_text("{}")
+    (run / "predictions.jsonl").write_text("")
+
+
+def test_a_completed_step_is_skipped_and_logged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fake_complete_run(tmp_path / "direct-smollm2-135m")
+
+    def runner(argv: list[str]) -> int:
+        raise AssertionError(f"ran {argv}")
+
+    assert results.main(["--out", str(tmp_path), "--only", "direct-smollm2-135m"], runner=runner) == 0
+    assert "skip (complete)" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (tmp_path / "timings.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["status"]) for r in rows] == [("direct-smollm2-135m", "skipped")]
+    assert set(rows[0]) == {"step", "command", "seconds", "started_at", "ended_at", "status"}
+
+
+def test_an_unfinished_step_runs_and_is_timed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "direct-smollm2-135m"
+    _fake_complete_run(run)
+    (run / "manifest.json").write_text(json.dumps({"status": "incomplete", "split": "test", "limit": 0}))
+    calls: list[list[str]] = []
+
+    def runner(argv: list[str]) -> int:  # "resumes" the run: it ends complete
+        calls.append(argv)
+        (run / "manifest.json").write_text(json.dumps({"status": "complete", "split": "test", "limit": 0}))
+        return 0
+
+    assert results.main(["--out", str(tmp_path), "--only", "direct-smollm2-135m"], runner=runner) == 0
+    assert calls == [["obench", "eval", "--reviewer", "local:smollm2-135m", "--split", "test", "--structured",
+                      "--seed", "0", "--out", str(run)]]
+    out = capsys.readouterr().out
+    assert "== [direct-smollm2-135m] obench eval --reviewer local:smollm2-135m" in out and " s (ok)" in out
+    rows = [json.loads(line) for line in (tmp_path / "timings.jsonl").read_text().splitlines()]
+    assert rows[-1]["status"] == "ok" and rows[-1]["command"].startswith("obench eval")
+
+    # a command that exits 0 but leaves its output unfinished stops the plan with exit 1
+    (run / "manifest.json").write_text(json.dumps({"status": "incomplete", "split": "test", "limit": 0}))
+    assert results.main(["--out", str(tmp_path), "--only", "direct", "--keep-going"], runner=lambda argv: 0) == 1
+    rows = [json.loads(line) for line in (tmp_path / "timings.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in rows[-3:]] == ["incomplete"] * 3
