@@ -120,6 +120,9 @@ class BuildConfig:
     guided_keep: int = 16  # killing inputs added per task
     min_examples: int = 0  # visible examples every task shows (added to the prompt in a marked block)
     balance: str = "split"  # "split": labels balanced per split (v1); "task": per task
+    reference_candidate: bool = True  # the unmodified reference is a candidate (v1); v2: only its rewrites are
+    topup_rounds: int = 0  # rounds of extra mutants for tasks short of hidden bugs
+    topup_mutants: int = 150  # mutants proposed per short task and round
     min_per_label: int = 0  # balance "task": a task needs at least this many of each label
 
 
@@ -129,7 +132,8 @@ class BuildConfig:
 V2_CONFIG_FIELDS: dict[str, Any] = {
     "hidden_target": 200, "authored": True, "semantic_mutants": True, "alternative_rewrites": 3, "careful_inputs": 60,
     "guided_search": 200, "min_examples": 2, "balance": "task", "min_per_label": 4, "max_buggy_per_task": 6,
-    "max_correct_per_task": 6, "mutants_per_task": 80, "rewrites_per_task": 8, "split_fractions": (0.45, 0.15, 0.40),
+    "max_correct_per_task": 6, "mutants_per_task": 80, "rewrites_per_task": 12, "split_fractions": (0.45, 0.15, 0.40),
+    "reference_candidate": False, "topup_rounds": 2, "topup_mutants": 200,
 }
 
 
@@ -278,6 +282,8 @@ class SuiteBuilder:
         self.progress = progress or (lambda step, done, total: None)
         self.log = log or (lambda line: None)
         self.stats: dict[str, Any] = {}
+        self._bases: dict[str, list[tuple[str, tuple[str, ...], str]]] = {}
+        self._seen: dict[str, set[str]] = {}
         self.dropped: dict[str, str] = {}
 
     def drop(self, task_id: str, reason: str) -> None:
@@ -577,7 +583,8 @@ class SuiteBuilder:
                 code, applied = rewrite(s.reference, s.protected, rng, module=module)
                 variants.setdefault(code, applied)
             for code, applied in variants.items():
-                cands.append(CandidateSpec(s.task_id, code, "rewrite" if applied else "reference", applied))
+                if applied or cfg.reference_candidate:
+                    cands.append(CandidateSpec(s.task_id, code, "rewrite" if applied else "reference", applied))
             bases: list[tuple[str, tuple[str, ...], str]] = [(c, a, "reference") for c, a in variants.items()]
             seen: set[str] = set(variants)
             for a in s.authored:
@@ -602,17 +609,45 @@ class SuiteBuilder:
                         seen.add(rw)
                         cands.append(CandidateSpec(s.task_id, rw, "rewrite", applied, base="alternative"))
                 bases.extend((c, ap, "alternative") for c, ap in alt.items())
-            for m_i in range(cfg.mutants_per_task):
-                base_code, applied, base = bases[m_i % len(bases)]
-                mrng = random.Random(f"{cfg.seed}:{s.task_id}:{m_i}")
-                for m in propose_mutants(base_code, s.source.entry_point, s.protected, mrng, limit=3, whole_module=module,
-                                         **({"semantic": True} if cfg.semantic_mutants else {})):
-                    if m.code not in seen:
-                        seen.add(m.code)
-                        cands.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
-                                                   m.changed_lines, base=base))
-                        break
+            self._bases[s.task_id], self._seen[s.task_id] = bases, seen
+            cands.extend(self._mutants(s, cfg.mutants_per_task))
         return cands
+
+    def _mutants(self, s: TaskSpec, n: int, tag: str = "") -> list[CandidateSpec]:
+        """``n`` mutant proposals for ``s``, from its bases in turn (seeded by ``tag`` and the index)."""
+        cfg, bases, seen = self.config, self._bases[s.task_id], self._seen[s.task_id]
+        out: list[CandidateSpec] = []
+        for m_i in range(n):
+            base_code, applied, base = bases[m_i % len(bases)]
+            mrng = random.Random(f"{cfg.seed}:{s.task_id}:{tag}{m_i}")
+            for m in propose_mutants(base_code, s.source.entry_point, s.protected, mrng, limit=3,
+                                     whole_module=s.kind == PROGRAM, **({"semantic": True} if cfg.semantic_mutants else {})):
+                if m.code not in seen:
+                    seen.add(m.code)
+                    out.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
+                                             m.changed_lines, base=base))
+                    break
+        return out
+
+    def top_up(self, specs: list[TaskSpec], cands: list[CandidateSpec]) -> int:
+        """Suite v2: tasks with fewer hidden bugs than a balanced task takes get more mutants (up to
+        ``topup_rounds`` rounds of ``topup_mutants``), labelled like the first ones; returns how many
+        tasks got some."""
+        cfg = self.config
+        want = min(cfg.max_buggy_per_task, cfg.max_correct_per_task)
+        topped: set[str] = set()
+        for rnd in range(cfg.topup_rounds):
+            have: Counter[str] = Counter(c.task_id for c in cands if c.label == "buggy" and not c.dropped)
+            short = [s for s in specs if s.task_id not in self.dropped and have[s.task_id] < want]
+            if not short:
+                break
+            more = [c for s in short for c in self._mutants(s, cfg.topup_mutants, f"top{rnd}:")]
+            if not more:
+                break
+            self.label(short, more)
+            cands.extend(more)
+            topped.update(s.task_id for s in short)
+        return len(topped)
 
     def label(self, specs: list[TaskSpec], cands: list[CandidateSpec]) -> None:
         """Execute every candidate; phase 1 on visible inputs, phase 2 on all inputs for survivors."""
@@ -1001,6 +1036,7 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         raise GoldCheckError("no task could be built:\n" + "\n".join(f"{t}: {r}" for t, r in list(b.dropped.items())[:20]))
     cands = b.candidates(specs)
     b.label(specs, cands)
+    topped = b.top_up(specs, cands) if config.topup_rounds else 0
     guided = b.guided(specs, cands) if config.guided_search else None
     specs = b._keep(specs)
     if config.balance == "task":
@@ -1079,6 +1115,7 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         from tasks.checks import release_checks
 
         stats.update(_release_stats(specs, cands, cand_records, guided))
+        stats["tasks_topped_up"] = topped
         stats["release_problems"] = release_checks(stats)
     info = sandbox.info()
     try:
