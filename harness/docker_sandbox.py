@@ -71,16 +71,20 @@ def hardening(limits: Limits) -> dict[str, Any]:
 
 
 def prune_stale(client: Any) -> int:
-    """Remove sandbox containers left by processes that no longer exist."""
+    """Remove sandbox containers left by processes that no longer exist.
+
+    Reads the container list in one call (``containers.list`` inspects each container after listing
+    them, and raises NotFound when another process removes one in between).
+    """
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        pid = c.labels.get(OWNER_LABEL, "")
+    for c in client.api.containers(all=True, filters={"label": LABEL}):
+        pid = str((c.get("Labels") or {}).get(OWNER_LABEL, ""))
         alive = pid.isdigit() and os.path.exists(f"/proc/{pid}")
         if not alive:
             try:
-                c.remove(force=True)
+                client.api.remove_container(c["Id"], force=True)
                 removed += 1
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - already gone (another process removed it), or the daemon refused
                 pass
     return removed
 

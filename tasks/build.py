@@ -1070,7 +1070,7 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
             changed_lines=list(c.changed_lines), witnesses=json.dumps(c.witnesses, sort_keys=True),
             subtlety=round(c.n_failed / c.n_hidden, 6) if c.label == "buggy" and c.n_hidden else 0.0,
             n_failed=c.n_failed if c.label == "buggy" else 0, n_hidden=c.n_hidden,
-            base=c.base if config.authored else "", note=_candidate_note(c),
+            base=c.base if config.authored else "", note=_candidate_note(c) if config.balance == "task" else "",
         )
         for c in chosen
     ]

@@ -244,7 +244,8 @@ def f():
     # The stuck container is gone, not left running.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        alive = {c.id for c in sb.client.containers.list(all=True, filters={"label": "org.oversightbench.sandbox"})}
+        # One list call (containers.list would inspect each one, racing with the removal it waits for).
+        alive = {c["Id"] for c in sb.client.api.containers(all=True, filters={"label": "org.oversightbench.sandbox"})}
         if before - alive:
             break
         time.sleep(0.2)
