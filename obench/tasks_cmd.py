@@ -65,9 +65,11 @@ def build_cmd(
                                                             "else the file or dataset name).")] = None,
     suite_version: Annotated[str | None, typer.Option("--suite-version", help="Version recorded in the manifest "
                                                                           "(default: the profile's).")] = None,
-    profile: Annotated[str, typer.Option("--profile", help="Build recipe: v2 (authored bugs and alternatives, semantic "
-                                                           "mutants, careful and mutation-guided hidden tests, per-task "
-                                                           "balance) or v1 (suite v1's recipe).")] = "v2",
+    profile: Annotated[str | None, typer.Option("--profile", help="Build recipe: v2 (authored bugs and alternatives, "
+                                                                  "semantic mutants, careful and mutation-guided hidden "
+                                                                  "tests, per-task balance; the default for humaneval) or "
+                                                                  "v1 (suite v1's recipe: labels balanced per split; the "
+                                                                  "default for --tasks and --hub).")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     sandbox: Annotated[str, typer.Option("--sandbox")] = "docker",
     limit: Annotated[int, typer.Option("--limit", help="Only the first N tasks (for a quick build).")] = 0,
@@ -87,10 +89,10 @@ def build_cmd(
     from tasks.build import PROFILES, BuildError, build_suite
     from tasks.contracts.humaneval import humaneval_contracts
 
-    if profile not in PROFILES:
+    if profile is not None and profile not in PROFILES:
         fail(f"unknown --profile {profile!r}; known: {', '.join(PROFILES)}")
-    recipe = PROFILES[profile]
     sources, contracts, default_name = _load_sources(source, tasks_file, hub)
+    recipe = PROFILES[profile or ("v2" if contracts is not None else "v1")]
     contract_set = ""
     if contracts is not None:  # HumanEval: the profile's hand-written contracts and suite name
         contract_set, contracts, default_name = recipe.contract_set, humaneval_contracts(recipe.contract_set), recipe.name

@@ -172,13 +172,16 @@ class SuiteError(ValueError):
 
 
 def load_suite(path: str | Path | None = None, verify: bool = True) -> Suite:
-    """Load a suite directory (default: the committed ``oversightbench-v1``).
+    """Load a suite: a directory, or the name of a committed suite (default: :data:`DEFAULT_SUITE`;
+    e.g. ``load_suite("oversightbench-v1")``).
 
     Raises:
         SuiteError: missing files, or (with ``verify``) files whose hash differs
             from the manifest.
     """
     p = Path(path) if path else DATA_DIR / DEFAULT_SUITE
+    if path and not p.exists() and (DATA_DIR / str(path)).is_dir() and "/" not in str(path):
+        p = DATA_DIR / str(path)  # a committed suite by name
     mpath = p / "manifest.json"
     if not mpath.exists():
         raise SuiteError(f"no suite at {p} (no manifest.json); build one with `obench tasks build --out {p}`")
