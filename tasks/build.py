@@ -123,6 +123,7 @@ class BuildConfig:
     reference_candidate: bool = True  # the unmodified reference is a candidate (v1); v2: only its rewrites are
     topup_rounds: int = 0  # rounds of extra mutants for tasks short of hidden bugs
     topup_mutants: int = 150  # mutants proposed per short task and round
+    match_origins: bool = False  # balance "task": pair authored bugs with authored alternatives, mutants with their bases
     min_per_label: int = 0  # balance "task": a task needs at least this many of each label
 
 
@@ -133,7 +134,7 @@ V2_CONFIG_FIELDS: dict[str, Any] = {
     "hidden_target": 200, "authored": True, "semantic_mutants": True, "alternative_rewrites": 3, "careful_inputs": 60,
     "guided_search": 200, "min_examples": 2, "balance": "task", "min_per_label": 4, "max_buggy_per_task": 6,
     "max_correct_per_task": 6, "mutants_per_task": 80, "rewrites_per_task": 12, "split_fractions": (0.45, 0.15, 0.40),
-    "reference_candidate": False, "topup_rounds": 2, "topup_mutants": 200,
+    "reference_candidate": False, "topup_rounds": 2, "topup_mutants": 200, "match_origins": True,
 }
 
 
@@ -200,6 +201,7 @@ class CandidateSpec:
     note: str = ""
     found_by_search: bool = False
     failing_origin: str = ""  # origin of the first hidden input it fails
+    base_code: str = ""  # a mutant: the program it was made from
 
 
 class BuildError(RuntimeError):
@@ -625,7 +627,7 @@ class SuiteBuilder:
                 if m.code not in seen:
                     seen.add(m.code)
                     out.append(CandidateSpec(s.task_id, m.code, "mutation", applied, m.family, m.operator,
-                                             m.changed_lines, base=base))
+                                             m.changed_lines, base=base, base_code=base_code))
                     break
         return out
 
@@ -928,6 +930,9 @@ def balance_per_task(specs: list[TaskSpec], cands: list[CandidateSpec], config: 
             short[s.task_id] = (f"too few candidates to balance: {n_b} buggy and {n_c} correct after labelling "
                                 f"(at least {config.min_per_label} of each are needed)")
             continue
+        if config.match_origins:
+            chosen.extend(_matched(group, k, rng))
+            continue
         n_alt = min(len(sides["buggy"]["alternative"]), len(sides["correct"]["alternative"]), (k + 1) // 2)
         for label in ("buggy", "correct"):
             ref, alt = sides[label]["reference"], sides[label]["alternative"]
@@ -937,6 +942,49 @@ def balance_per_task(specs: list[TaskSpec], cands: list[CandidateSpec], config: 
                 pick += rest[: k - len(pick)]
             chosen.extend(pick)
     return chosen, short
+
+
+def _matched(group: list[CandidateSpec], k: int, rng: random.Random) -> list[CandidateSpec]:
+    """``k`` buggy and ``k`` correct candidates of one task, chosen in pairs of the same origin so that
+    how a candidate was made does not tell its label: an authored bug with an authored alternative, a
+    mutant with the very program it was made from (or, if that one is taken, another rewrite of the same
+    base); only what pairs cannot fill is chosen unpaired."""
+    buggy = [c for c in group if c.label == "buggy"]
+    correct = [c for c in group if c.label == "correct"]
+    rng.shuffle(buggy)
+    rng.shuffle(correct)
+    auth_b = [c for c in buggy if c.kind == "authored"]
+    auth_c = [c for c in correct if c.kind == "authored"]
+    muts = _round_robin([c for c in buggy if c.kind == "mutation"])
+    by_code = {c.code: c for c in correct}
+    pb: list[CandidateSpec] = []
+    pc: list[CandidateSpec] = []
+    used: set[int] = set()
+
+    def pair(b: CandidateSpec, c: CandidateSpec) -> None:
+        pb.append(b)
+        pc.append(c)
+        used.add(id(b))
+        used.add(id(c))
+
+    for b, c in list(zip(auth_b, auth_c))[:k]:
+        pair(b, c)
+    for m in muts:  # the mutant's own base
+        partner = by_code.get(m.base_code)
+        if len(pb) < k and partner is not None and id(partner) not in used:
+            pair(m, partner)
+    for m in muts:  # another rewrite of the same base kind
+        if len(pb) >= k:
+            break
+        if id(m) in used:
+            continue
+        partner = next((c for c in correct if id(c) not in used and c.kind == "rewrite" and c.base == m.base), None)
+        if partner is not None:
+            pair(m, partner)
+    rest_b = [c for c in auth_b + muts if id(c) not in used]
+    rest_c = [c for c in correct if id(c) not in used]
+    n = min(k - len(pb), len(rest_b), len(rest_c))
+    return pb + rest_b[:n] + pc + rest_c[:n]
 
 
 def _round_robin(cands: list[CandidateSpec]) -> list[CandidateSpec]:
