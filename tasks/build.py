@@ -855,11 +855,8 @@ def _non_data(what: str) -> str:
             "return plain data")
 
 
-def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig) -> list[CandidateSpec]:
-    """Dedupe, cap per task, and balance labels within each split (seeded)."""
-    split = {s.task_id: s.split for s in specs}
-    rng = random.Random(f"{config.seed}:select")
-    kept: list[CandidateSpec] = []
+def _kept_by_task(cands: list[CandidateSpec]) -> dict[str, list[CandidateSpec]]:
+    """The candidates not dropped, the first of each distinct program only, grouped by task (in order)."""
     by_task: dict[str, list[CandidateSpec]] = defaultdict(list)
     seen: set[str] = set()
     for c in cands:
@@ -867,6 +864,15 @@ def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config
             continue
         seen.add(c.code)
         by_task[c.task_id].append(c)
+    return by_task
+
+
+def select_and_balance(specs: list[TaskSpec], cands: list[CandidateSpec], config: BuildConfig) -> list[CandidateSpec]:
+    """Dedupe, cap per task, and balance labels within each split (seeded)."""
+    split = {s.task_id: s.split for s in specs}
+    rng = random.Random(f"{config.seed}:select")
+    kept: list[CandidateSpec] = []
+    by_task = _kept_by_task(cands)
     for tid in sorted(by_task, key=lambda t: (len(t), t)):
         group = by_task[tid]
         buggy = [c for c in group if c.label == "buggy"]
@@ -904,13 +910,7 @@ def balance_per_task(specs: list[TaskSpec], cands: list[CandidateSpec], config: 
         (task id -> reason; the build drops them).
     """
     rng = random.Random(f"{config.seed}:select")
-    by_task: dict[str, list[CandidateSpec]] = defaultdict(list)
-    seen: set[str] = set()
-    for c in cands:
-        if c.dropped or c.code in seen:
-            continue
-        seen.add(c.code)
-        by_task[c.task_id].append(c)
+    by_task = _kept_by_task(cands)
     chosen: list[CandidateSpec] = []
     short: dict[str, str] = {}
     for s in sorted(specs, key=lambda s: s.task_id):
