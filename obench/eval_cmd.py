@@ -112,7 +112,8 @@ def eval_cmd(
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
     structured: Annotated[bool, typer.Option("--structured", help="Constrain replies to the review JSON schema "
-                                             "(gguf/local: a grammar; openai: response_format). direct only.")]
+                                             "(gguf/local: a grammar; openai: response_format): direct replies, protocols' final judge turns, "
+                                             "and exec's turns (a JSON object whose run field asks for a run).")]
     = False,
 ) -> None:
     """Evaluate a reviewer on a suite split: reviews, verified witnesses, scores, report. Re-run to resume."""
@@ -123,8 +124,6 @@ def eval_cmd(
     from bench.runs.evaluate import EvalConfig, EvalError, default_out, evaluate, make_reviewer
     from harness.jobs import Limits
 
-    if structured and protocol != "direct":
-        fail("--structured constrains replies to the review schema, so it works with --protocol direct only")
     cfg = EvalConfig(
         reviewer=reviewer, protocol=protocol, split=split, limit=limit, seed=seed, prompt=prompt,
         generate=GenerateConfig(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,

@@ -126,3 +126,14 @@ def test_bad_input_gets_a_clear_error(runs, tmp_path):
     (tmp_path / "bad" / "predictions.jsonl").write_text('{"candidate_id": 3}\n')
     res = obench("report", str(tmp_path / "bad"))
     assert res.returncode == 2 and "predictions.jsonl:1" in res.stderr
+
+
+@pytest.mark.docker
+def test_a_run_with_one_label_still_reports(tmp_path):
+    """One candidate (one label): no ROC or breakdown plots can be drawn, yet the run and its report finish."""
+    out = tmp_path / "one"
+    r = obench("eval", "--reviewer", "random", "--limit", "1", "--out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = _scores(out)
+    assert s["n_items"] == 1 and s["auroc"]["value"] is None
+    assert "![ROC]" not in (out / "report.md").read_text()

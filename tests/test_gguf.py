@@ -392,3 +392,30 @@ def test_llama_cpp_server_end_to_end(tmp_path, smol, eval_sandbox):
                 assert all(set(json.loads(p["raw"], strict=False)) == set(review_schema()["required"])
                            for p in preds), preds
                 assert json.loads((out / "manifest.json").read_text())["decoding"]["json_schema"] == review_schema()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_protocols_structured_end_to_end(tmp_path, smol, eval_sandbox):
+    """--structured with protocols: exec turns answer the turn schema, every final judge turn the review schema."""
+    from bench.reviewing.schema import exec_turn_schema
+
+    turn_keys, review_keys = set(exec_turn_schema()["required"]), set(review_schema()["required"])
+    for protocol, extra in (("exec", ["--tool-calls", "2"]), ("critique", ["--strong", f"local:{NAME}"])):
+        out = tmp_path / protocol
+        res = obench("eval", "--reviewer", f"local:{NAME}", "--protocol", protocol, "--split", "test", "--limit", "2",
+                     "--structured", "--strong-max-new-tokens", "48", "--out", str(out), *extra)
+        assert res.returncode == 0, res.stderr[-3000:]
+        preds = _preds(out)
+        assert len(preds) == 2 and not any(p["error"] or p["parse_error"] for p in preds), preds
+        for p in preds:
+            judged = [t for t in p["transcript"] if t["role"] in ("reviewer", "judge")]
+            assert judged, p["transcript"]
+            for t in judged[:-1]:  # exec: a turn that asked for a run (one with runs left)
+                assert set(json.loads(t["content"], strict=False)) == turn_keys, t
+            assert set(json.loads(judged[-1]["content"], strict=False)) in (turn_keys, review_keys), judged[-1]
+            if protocol == "exec":
+                runs = sum(1 for t in p["transcript"] if t["role"] == "sandbox")
+                assert runs == len(judged) - 1 <= 2  # every turn but the last asked for one run
+        m = json.loads((out / "manifest.json").read_text())
+        assert m["decoding"]["json_schema"] == review_schema(), m["decoding"]

@@ -29,7 +29,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from bench.generation.extract import MAX_REPLY_CHARS as EXTRACT_CHARS
 from bench.generation.extract import STATUSES, extract_code
-from bench.reviewing.parse import MAX_REPLY_CHARS, Review, parse_review, parse_witness, read_witness
+from bench.reviewing.parse import MAX_REPLY_CHARS, Review, parse_review, parse_witness, read_witness, run_request
 from bench.reviewing.protocols.exec import ExecReviewer, find_run
 from harness import codec
 from tasks.contracts import Contract, encoding_problem
@@ -490,3 +490,21 @@ def test_exec_protocol_refuses_unencodable_runs_and_continues(tmp_path):
         assert len(sandbox) == 3 and all(t.get("refused") and t["content"].startswith("refused:") for t in sandbox)
         assert [w in t["content"] for t, w in zip(sandbox, ("digits", "deep", "characters"))] == [True] * 3
         assert p["verdict"] == "abstain" and p["parse_error"]
+
+
+def test_run_request_reads_the_structured_exec_turn():
+    assert run_request('{"run": " (3, [1, 2]) ", "verdict": "buggy", "p_buggy": 0.9}') == "(3, [1, 2])"
+    assert run_request('{"run": null, "verdict": "correct", "p_buggy": 0.1}') is None
+    assert run_request('{"run": "", "verdict": "correct"}') is None
+    assert run_request('{"run": 3}') is None and run_request("RUN: (1,)") is None  # only JSON, only strings
+    assert run_request('prose {"verdict": "buggy"} {"run": "(1,)"}') == "(1,)"
+
+
+@SETTINGS
+@given(st.one_of(any_text, tokenish), jsonish_review, _json_values())
+def test_run_request_is_total(text, obj, run):
+    with any_int_digits():
+        turn = json.dumps({"run": run, **obj})
+    for reply in (text, turn, text + turn):
+        got = run_request(reply)
+        assert got is None or (isinstance(got, str) and got == got.strip() and got)

@@ -364,6 +364,26 @@ def _review(raw: str, cut: bool) -> Review:
     return Review.abstain(raw, f"no JSON object with a verdict or p_buggy{where}")
 
 
+def run_request(text: str) -> str | None:
+    """The ``run`` string of a structured ``exec`` turn (the first object with one), or None; never raises.
+
+    None when no object has a non-empty string ``run`` (null means: no more runs, read the reply
+    as the final review). Only JSON is read, within the caps :func:`parse_review` uses.
+    """
+    if not isinstance(text, str):
+        return None
+    try:
+        for chunk in _objects(clean_text(text[:MAX_REPLY_CHARS])):
+            obj = _load(chunk, literal=False)
+            if obj is None or "run" not in obj:
+                continue
+            run = obj["run"]
+            return run.strip() or None if isinstance(run, str) else None
+    except Exception:  # noqa: BLE001 - a last line of defence, as in parse_review
+        return None
+    return None
+
+
 # ------------------------------------------------------------------ witnesses
 
 WitnessParseStatus = Literal["ok", "none", "unparseable", "invalid_input"]

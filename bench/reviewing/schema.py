@@ -1,6 +1,7 @@
 """The JSON schema of a review reply, for structured (schema-constrained) decoding.
 
-``obench eval --structured`` passes :data:`REVIEW_SCHEMA` as ``GenerateConfig.json_schema``:
+``obench eval --structured`` passes :data:`REVIEW_SCHEMA` as ``GenerateConfig.json_schema``
+(protocols constrain the judge's final turn to it, and ``exec``'s turns to :func:`exec_turn_schema`):
 the ``gguf``/``local`` backends turn it into a llama.cpp grammar, the ``openai`` backend
 sends it as ``response_format``. It is the object the review prompts ask for (see
 :mod:`bench.reviewing.parse`): ``verdict`` is ``buggy`` or ``correct`` (abstaining is
@@ -44,6 +45,21 @@ REVIEW_SCHEMA: dict[str, Any] = {
 def review_schema() -> dict[str, Any]:
     """A fresh copy of :data:`REVIEW_SCHEMA` (callers may not mutate the shared one)."""
     return copy.deepcopy(REVIEW_SCHEMA)
+
+
+def exec_turn_schema() -> dict[str, Any]:
+    """The schema of one structured ``exec`` turn while runs are left: ``run`` and a review so far.
+
+    ``run`` is the call-argument tuple to run next (a Python literal, as a string) or null to
+    stop; the other properties are :data:`REVIEW_SCHEMA`'s, read as the final review when
+    ``run`` is null. ``run`` comes first, so the model decides whether to run before it reviews.
+    """
+    schema = review_schema()
+    schema["title"] = "exec_turn"
+    schema["properties"] = {"run": {"anyOf": [{"type": "string", "maxLength": MAX_WITNESS}, {"type": "null"}]},
+                            **schema["properties"]}
+    schema["required"] = ["run", *schema["required"]]
+    return schema
 
 
 def matches_review_schema(obj: Any) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bench.models import GenerateConfig, Model
@@ -130,7 +130,9 @@ class ProtocolReviewer:
         self.judge = judge
         self.strong = strong
         self.prompts = prompts
-        self.generate = generate
+        self.generate = generate  # as recorded in the manifest
+        #: structured output (``--structured``): the schema of the judge's final turn; other turns are free text
+        self.schema = generate.json_schema
         self.budgets = budgets
 
     @property
@@ -147,15 +149,17 @@ class ProtocolReviewer:
 
     def ask(self, model: Model, episodes: Sequence[Episode], role: str | Callable[[Episode], str],
             messages: Callable[[Episode], list[dict[str, str]]], max_new_tokens: int,
-            tools: list[dict[str, Any]] | None = None) -> list[str | None]:
+            tools: list[dict[str, Any]] | None = None, schema: dict[str, Any] | None = None) -> list[str | None]:
         """One turn for every episode: returns each reply (None when the request failed, recorded as such).
+
+        ``schema`` constrains the replies (structured output); None leaves them free text.
 
         With ``tools`` and a backend that supports native tool calling, a ``run`` tool call comes
         back as the text line ``RUN: <args>`` (marked ``native_tool_call`` in the transcript).
         """
         if not episodes:
             return []
-        cfg = GenerateConfig(**{**self.generate.to_json(), "max_new_tokens": max_new_tokens})
+        cfg = replace(self.generate, max_new_tokens=max_new_tokens, json_schema=schema)
         out: list[str | None] = [None] * len(episodes)
         native = bool(tools) and getattr(model, "supports_tools", False)
         stream = (model.generate([messages(e) for e in episodes], cfg, tools=tools) if native  # type: ignore[call-arg]
@@ -201,8 +205,12 @@ class ProtocolReviewer:
         """Drive every episode to a review (implemented by each protocol)."""
         raise NotImplementedError
 
-    def stream(self, requests: Sequence[ReviewRequest], chunk: int = 64) -> Iterator[tuple[int, Review]]:
-        """Reviews in chunks of candidates (each chunk runs its turns in lockstep)."""
+    def stream(self, requests: Sequence[ReviewRequest], chunk: int = 16) -> Iterator[tuple[int, Review]]:
+        """Reviews in chunks of candidates (each chunk runs its turns in lockstep).
+
+        A chunk's reviews reach the run store when the chunk ends, so ``chunk`` is also how much work an
+        interrupted run can lose; 16 keeps a batch of 8 sequences full on every turn.
+        """
         for start in range(0, len(requests), chunk):
             eps = [self.new_episode(r) for r in requests[start : start + chunk]]
             self.run(eps)
@@ -223,6 +231,8 @@ PROMPTS = {
     "consultancy": {"debater": "debater.v1", "judge_question": "judge_question.v1", "judge_final": "judge_final.v1"},
     "debate": {"debater": "debater.v1", "judge_final": "judge_final.v1"},
 }
+STRUCTURED_EXEC_PROMPT = "exec_judge_structured.v1"
+"""``exec``'s prompt under ``--structured``: every turn is one JSON object whose ``run`` asks for a run."""
 
 
 def create_protocol_reviewer(protocol: str, judge_spec: str, strong_spec: str | None, *, model_options: Any,
@@ -250,7 +260,10 @@ def create_protocol_reviewer(protocol: str, judge_spec: str, strong_spec: str | 
     if budgets.rounds < 1 or budgets.tool_calls < 0:
         raise ProtocolError(f"--rounds must be >= 1 and --tool-calls >= 0 (got {budgets.rounds}, {budgets.tool_calls})")
     try:
-        prompts = {k: load_prompt(v) for k, v in PROMPTS[protocol].items()}
+        names = dict(PROMPTS[protocol])
+        if protocol == "exec" and generate.json_schema is not None:
+            names["exec_judge"] = STRUCTURED_EXEC_PROMPT
+        prompts = {k: load_prompt(v) for k, v in names.items()}
         judge = create_model(judge_spec, model_options)
         strong = create_model(strong_spec, model_options) if strong_spec else None
     except (UnknownModel, UnknownPrompt) as exc:
@@ -260,6 +273,9 @@ def create_protocol_reviewer(protocol: str, judge_spec: str, strong_spec: str | 
 
         if suite is None or sandbox is None:
             raise ProtocolError("the exec protocol runs candidates: it needs the suite and a sandbox")
+        if native_tools and generate.json_schema is not None:
+            raise ProtocolError("--native-tools and --structured do not combine: under --structured the run "
+                                "request is a field of the constrained reply; drop one of them")
         return ExecReviewer(judge, None, prompts, generate, budgets, suite=suite, sandbox=sandbox,
                             native_tools=native_tools)
     if native_tools:

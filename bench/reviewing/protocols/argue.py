@@ -16,7 +16,8 @@ class CritiqueReviewer(ProtocolReviewer):
         self.ask(self.strong, episodes, "critic", lambda e: self.prompts["critic"].render(*self.code_view(e)),
                  b.strong_max_new_tokens)
         replies = self.ask(self.judge, episodes, "judge", lambda e: self.prompts["judge_final"].render(
-            *self.code_view(e), e.shown(b.transcript_chars), "critique"), b.judge_max_new_tokens)
+            *self.code_view(e), e.shown(b.transcript_chars), "critique"), b.judge_max_new_tokens,
+            schema=self.schema)
         for ep, text in zip(episodes, replies):
             self.finish(ep, text)
 
@@ -43,7 +44,8 @@ class ConsultancyReviewer(ProtocolReviewer):
                 self.ask(self.judge, episodes, "judge question", lambda e: self.prompts["judge_question"].render(
                     *self.code_view(e), e.shown(b.transcript_chars)), b.judge_max_new_tokens)
         replies = self.ask(self.judge, episodes, "judge", lambda e: self.prompts["judge_final"].render(
-            *self.code_view(e), e.shown(b.transcript_chars), "consultancy"), b.judge_max_new_tokens)
+            *self.code_view(e), e.shown(b.transcript_chars), "consultancy"), b.judge_max_new_tokens,
+            schema=self.schema)
         for ep, text in zip(episodes, replies):
             ep.data["assigned_side"] = ep.side
             self.finish(ep, text)
@@ -64,7 +66,8 @@ class DebateReviewer(ProtocolReviewer):
                              *self.code_view(e), side, e.shown(b.transcript_chars), str(r), str(b.rounds)),
                          b.strong_max_new_tokens)
         replies = self.ask(self.judge, episodes, "judge", lambda e: self.prompts["judge_final"].render(
-            *self.code_view(e), e.shown(b.transcript_chars), "debate"), b.judge_max_new_tokens)
+            *self.code_view(e), e.shown(b.transcript_chars), "debate"), b.judge_max_new_tokens,
+            schema=self.schema)
         for ep, text in zip(episodes, replies):
             self.finish(ep, text)
 

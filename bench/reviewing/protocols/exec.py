@@ -10,6 +10,11 @@ candidate only, in the sandbox; the model sees the return value or the exception
 never a reference answer. Every request counts against the ``tool_calls`` budget; a
 reply without ``RUN:`` (or any reply once the budget is spent) is the final review.
 
+With ``--structured`` every turn is one schema-constrained JSON object instead
+(:func:`bench.reviewing.schema.exec_turn_schema`, prompt ``exec_judge_structured.v1``): its ``run``
+field asks for a run, and a null ``run`` makes the object the final review; once the budget is
+spent the reply is constrained to the review schema alone.
+
 Replies are untrusted, so :func:`find_run` reads only the first ``MAX_REPLY_CHARS`` (100,000)
 characters, line by line in linear time, and an input the harness could not take (see
 :func:`bench.reviewing.parse.read_witness`: too long, too deep, a huge integer) is refused with
@@ -20,8 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.reviewing.parse import MAX_REPLY_CHARS, parse_witness, read_witness
+from bench.reviewing.parse import MAX_REPLY_CHARS, parse_witness, read_witness, run_request
 from bench.reviewing.protocols import RUN_TOOL, Episode, ProtocolReviewer
+from bench.reviewing.schema import exec_turn_schema
 
 SHOWN_CHARS = 600
 
@@ -88,14 +94,22 @@ class ExecReviewer(ProtocolReviewer):
             ep.data["calls_left"] = b.tool_calls
         active = list(episodes)
         while active:
-            tools = [RUN_TOOL] if self.native_tools and any(e.data["calls_left"] > 0 for e in active) else None
-            replies = self.ask(self.judge, active, "reviewer", lambda e: self.prompts["exec_judge"].render(
-                *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens,
-                tools=tools)
+            replies: list[str | None] = [None] * len(active)
+            # Structured: episodes with runs left answer the turn schema, the others the review schema.
+            for left in ((True, False) if self.schema is not None else (None,)):
+                group = [k for k, e in enumerate(active) if left is None or (e.data["calls_left"] > 0) == left]
+                eps = [active[k] for k in group]
+                tools = [RUN_TOOL] if self.native_tools and any(e.data["calls_left"] > 0 for e in eps) else None
+                schema = None if left is None else (exec_turn_schema() if left else self.schema)
+                got = self.ask(self.judge, eps, "reviewer", lambda e: self.prompts["exec_judge"].render(
+                    *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens,
+                    tools=tools, schema=schema)
+                for k, text in zip(group, got):
+                    replies[k] = text
             runs: list[tuple[Episode, tuple[Any, ...]]] = []
             waiting: list[Episode] = []
             for ep, text in zip(active, replies):
-                call = find_run(text) if text is not None else None
+                call = None if text is None else run_request(text) if self.schema is not None else find_run(text)
                 if text is None or call is None or ep.data["calls_left"] <= 0:
                     self.finish(ep, text)
                     continue
