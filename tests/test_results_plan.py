@@ -66,6 +66,8 @@ def test_dry_run_lists_every_step_with_commands_the_cli_accepts() -> None:
                 assert step == "w2s" and argv[0] == "cp", line  # publishing the w2s experiment for the site
                 continue
             cmd, path, rest = resolve(argv)
+            if path[:2] == ["obench", "eval"]:  # small models answer in the schema, every protocol included
+                assert "--structured" in rest, line
             known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
             used = [a for a in rest if a.startswith("--")]
             unknown = [o for o in used if o not in known]

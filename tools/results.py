@@ -237,7 +237,7 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
         steps.append(Step(f"direct-{m}", "direct", [_eval(f"local:{m}", direct[m], seed=seed, structured=True)],
                           estimates[m]))
     steps.append(Step(exec_dir.name, "exec", [
-        _eval(f"local:{QWEN05}", exec_dir, seed=seed, protocol="exec")],
+        _eval(f"local:{QWEN05}", exec_dir, seed=seed, protocol="exec", structured=True)],
         "268 candidates x up to 4 judge turns (3 runs): ~30-60 min"))
 
     ogr = out / "ogr"
@@ -246,11 +246,11 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
               store=direct[QWEN05] / "store.sqlite"),
         _eval(f"local:{QWEN15}", ogr / "strong-direct", seed=seed, limit=subset, structured=True,
               store=direct[QWEN15] / "store.sqlite"),
-        _eval(f"local:{QWEN05}", ogr / "exec", seed=seed, limit=subset, protocol="exec",
+        _eval(f"local:{QWEN05}", ogr / "exec", seed=seed, limit=subset, protocol="exec", structured=True,
               store=exec_dir / "store.sqlite"),
     ]
-    acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}")
-             for p in OGR_PROTOCOLS]
+    acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}",
+                   structured=True) for p in OGR_PROTOCOLS]
     runs = [ogr / "weak-direct", ogr / "strong-direct", ogr / "exec", *(ogr / p for p in OGR_PROTOCOLS)]
     ogr_argv = ["obench", "ogr", "--weak-direct", str(runs[0]), "--strong-direct", str(runs[1])]
     for r in runs[2:]:
