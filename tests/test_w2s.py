@@ -234,6 +234,26 @@ def test_embedding_cache_is_reused(data, tmp_path):
     assert np.array_equal(a, b[:20][::-1])
 
 
+def test_an_interrupted_embedding_pass_resumes_with_the_same_chunks(data, tmp_path):
+    """The cache is saved after every chunk: a pass killed midway keeps what it did, and finishes the same."""
+    texts = [e.text for e in data.test[:20]]
+
+    class Dies(SyntheticEncoder):
+        def encode(self, batch):
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return super().encode(batch)
+
+    enc = Dies(data)
+    with pytest.raises(KeyboardInterrupt):
+        embed(enc, texts, tmp_path / "a", chunk=6)
+    again = SyntheticEncoder(data)
+    resumed, n = embed(again, texts, tmp_path / "a", chunk=6)
+    assert n == 20 - 12 and again.calls == 2  # 2 chunks of 6 were saved; 8 left: chunks of 6 and 2
+    whole, _ = embed(SyntheticEncoder(data), texts, tmp_path / "b", chunk=6)
+    assert np.array_equal(resumed, whole)
+
+
 # ---------------------------------------------------------------- weak supervisors
 
 

@@ -509,19 +509,28 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def embed(encoder: Encoder, texts: Sequence[str], cache_dir: Path | None) -> tuple[np.ndarray, int]:
+EMBED_CHUNK = 64
+"""Texts embedded between two saves of the cache: an interrupted pass loses at most this many."""
+
+
+def embed(encoder: Encoder, texts: Sequence[str], cache_dir: Path | None,
+          chunk: int = EMBED_CHUNK) -> tuple[np.ndarray, int]:
     """Embeddings of ``texts`` (rows in order) and how many were computed now (the rest came from the cache).
 
-    Texts missing from the cache are embedded in one call, in sorted-key order, so that a
-    given set of missing texts always meets the same batches.
+    Texts missing from the cache are embedded in sorted-key order, ``chunk`` at a time, and the
+    cache is saved after each chunk, so a long pass (a 1.5B model on a CPU) resumes where it
+    stopped. A resumed pass meets the same chunks as an uninterrupted one: the texts left
+    are the tail of the same sorted list, cut at the same places.
     """
     keys = [text_key(t) for t in texts]
     cache = EmbeddingCache(cache_dir, encoder.identity()["id"]) if cache_dir is not None else None
     table = cache.load() if cache else {}
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in table}.items())
-    if missing:
-        vecs = np.asarray(encoder.encode([t for _, t in missing]), dtype=np.float32)
-        table.update({k: vecs[i] for i, (k, _) in enumerate(missing)})
+    step = chunk if cache else max(len(missing), 1)
+    for start in range(0, len(missing), step):
+        part = missing[start : start + step]
+        vecs = np.asarray(encoder.encode([t for _, t in part]), dtype=np.float32)
+        table.update({k: vecs[i] for i, (k, _) in enumerate(part)})
         if cache:
             cache.save(table)
     return np.stack([table[k] for k in keys]).astype(np.float32), len(missing)
