@@ -199,3 +199,40 @@ def test_cli_w2s_with_the_gguf_student_end_to_end(smol_path, tmp_path):
     man = json.loads((out / "manifest.json").read_text())
     assert man["timings"]["embedded_now"] == 0
     assert json.loads((out / "results.json").read_text()) == res
+
+
+# ---------------------------------------------------------------- llamacpp: the same file run by llama.cpp
+
+
+def test_llamacpp_student_specs_are_checked(tmp_path):
+    with pytest.raises(W2SError, match="no GGUF file at"):
+        create_student(f"llamacpp:{tmp_path / 'nope.gguf'}")
+    with pytest.raises(W2SError, match="unknown model|not in the catalogue|known"):
+        create_student("llamacpp:no-such-model")
+    with pytest.raises(W2SError, match="last layer only"):
+        create_student(f"llamacpp:{tmp_path / 'nope.gguf'}", layer=3)
+
+
+@pytest.mark.slow
+def test_llamacpp_student_embeds_what_transformers_does(smol, smol_path, texts, tmp_path):
+    """llama.cpp's mean-pooled last layer of the quantised file matches transformers' float32 one, text by text."""
+    from bench.w2s.students import LlamaCppEncoder
+
+    enc = create_student(f"llamacpp:{smol_path}", max_length=MAX_LENGTH)
+    assert isinstance(enc, LlamaCppEncoder)
+    ident = enc.identity()
+    assert ident["gguf_sha256"] == "sha256:" + SMOLLM2_SHA256 and ident["engine"] == "llama.cpp"
+    assert ident["id"] != smol.identity()["id"]  # another engine: another cache key
+    many = enc.encode(texts)
+    assert many.shape == (len(texts), smol.hidden_size) and np.isfinite(many).all()
+    alone = np.stack([enc.encode([t])[0] for t in texts[:2]])
+    assert np.allclose(alone, many[:2], atol=1e-5)  # a text embeds the same alone or among others
+    ref = smol.encode(texts)
+    cos = (many * ref).sum(1) / (np.linalg.norm(many, axis=1) * np.linalg.norm(ref, axis=1))
+    assert cos.min() > 0.95, cos
+    # left truncation: a long text keeps its end
+    long_text = "x = 1\n" * 200 + SHORT
+    assert len(enc.tokens(long_text)) == MAX_LENGTH and enc.tokens(long_text)[-3:] == enc.tokens(SHORT)[-3:]
+    first, n = embed(enc, texts, tmp_path)
+    again, n2 = embed(create_student(f"llamacpp:{smol_path}", max_length=MAX_LENGTH), texts, tmp_path)
+    assert (n, n2) == (len(texts), 0) and np.array_equal(first, again)

@@ -15,6 +15,8 @@ Specs:
 - ``local:<catalogue-name>``: the installed file of a :mod:`bench.models.catalogue` model
   (``obench models install NAME``), e.g. ``local:smollm2-135m``, ``local:qwen2.5-coder-1.5b``;
   then as ``gguf:``.
+- ``llamacpp:<catalogue-name>`` or ``llamacpp:<path.gguf>``: the same file run by llama.cpp itself
+  (quantised, several times faster on a CPU): mean-pooled last-layer states, see :class:`LlamaCppEncoder`.
 
 Every student can read another hidden layer than the last (``layer``; ``obench w2s --layer``):
 ``0`` is the token embeddings, ``N`` (of ``N`` layers) the last one (the default), negative
@@ -32,6 +34,7 @@ import copy
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -431,18 +434,132 @@ class GGUFEncoder(HFEncoder):
         return dict(self._identity)
 
 
-def _gguf_student(spec: str, path: Path, **kwargs: Any) -> GGUFEncoder:
+def _check_gguf_file(spec: str, path: Path) -> None:
     if not path.is_file():
         raise W2SError(f"student {spec}: no GGUF file at {path}")
     with path.open("rb") as f:
         head = f.read(4)
     if head != GGUF_MAGIC:
         raise W2SError(f"student {spec}: {path} is not a GGUF file (it starts with {head!r}, not {GGUF_MAGIC!r})")
+
+
+def _gguf_student(spec: str, path: Path, **kwargs: Any) -> GGUFEncoder:
+    _check_gguf_file(spec, path)
     return GGUFEncoder(spec, path, **kwargs)
 
 
+class LlamaCppEncoder:
+    """A language model in one GGUF file, run by llama.cpp itself (its quantised weights), as a text encoder.
+
+    The features are llama.cpp's sequence embeddings with mean pooling
+    (``LLAMA_POOLING_TYPE_MEAN``): the last layer's output after the final norm, averaged over
+    the text's tokens, the same quantity :class:`GGUFEncoder` computes from the dequantised
+    float32 weights, several times faster on a CPU. Each text is one sequence in its own decode
+    call (its embedding never depends on a batch-mate), cut from the left to ``max_length``
+    tokens. Only the last layer is available (``layer`` must be None or the last).
+
+    The identity hashes the file's sha256, the pooling, token budget, truncation and the
+    ``llama_cpp_python`` version (its llama.cpp computes the features); the path and spec are
+    recorded, not hashed.
+    """
+
+    def __init__(self, spec: str, path: str | Path, *, catalogue: str | None = None, pinned_sha256: str | None = None,
+                 max_length: int = DEFAULT_MAX_LENGTH, threads: int | None = None) -> None:
+        self._spec, self.path = spec, Path(path).expanduser().resolve()
+        self.catalogue, self.pinned_sha256 = catalogue, pinned_sha256
+        self.max_length, self.threads = max_length, threads
+        self._llm: Any = None
+        self._identity: dict[str, Any] | None = None
+
+    @property
+    def spec(self) -> str:
+        return self._spec
+
+    def load(self) -> Any:
+        """The ``llama_cpp.Llama`` in embedding mode, loaded once."""
+        if self._llm is None:
+            try:
+                import llama_cpp
+            except ImportError as exc:
+                raise W2SError(f"student {self.spec}: llama-cpp-python is not installed ({exc}); "
+                               "pip install -e '.[local]'") from exc
+            try:
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self.path), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
+                    n_ctx=self.max_length, n_batch=self.max_length, n_ubatch=self.max_length,
+                    n_threads=self.threads or max(1, (os.cpu_count() or 1)), verbose=False)
+            except Exception as exc:  # noqa: BLE001 - ValueError from llama.cpp (a file it cannot load)...
+                raise _load_error(self.spec, str(self.path), exc) from exc
+        return self._llm
+
+    def identity(self) -> dict[str, Any]:
+        """File sha256 and size, pooling, token budget, llama-cpp-python version; ``id`` hashes them."""
+        if self._identity is None:
+            from bench.models.catalogue import file_sha256
+
+            try:
+                digest = file_sha256(self.path)
+            except OSError as exc:
+                raise W2SError(f"student {self.spec}: cannot read {self.path}: {exc}") from exc
+            if self.pinned_sha256 is not None and digest != self.pinned_sha256:
+                raise W2SError(f"student {self.spec}: {self.path} has sha256 {digest}, not the catalogue's "
+                               f"{self.pinned_sha256}; reinstall it (obench models install {self.catalogue})")
+            try:
+                version = importlib.metadata.version("llama-cpp-python")
+            except importlib.metadata.PackageNotFoundError:
+                raise W2SError(f"student {self.spec}: llama-cpp-python is not installed "
+                               "(pip install -e '.[local]')") from None
+            body = {"format": "gguf", "engine": "llama.cpp", "gguf_sha256": "sha256:" + digest,
+                    "gguf_size": self.path.stat().st_size, "pooling": "mean", "layer": "last", "normalize": False,
+                    "max_length": self.max_length, "truncation": "left", "llama_cpp_python": version}
+            self._identity = {"spec": self.spec, "path": str(self.path), "catalogue": self.catalogue, **body,
+                              "id": _id(body)}
+        return dict(self._identity)
+
+    def tokens(self, text: str) -> list[int]:
+        """The text's tokens as embedded: cut from the left to ``max_length``."""
+        toks = self.load().tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        return list(toks[-self.max_length:]) or list(self.load().tokenize(b" ", add_bos=True, special=False))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One mean-pooled last-layer row per text (each text decoded alone)."""
+        import llama_cpp
+
+        llm = self.load()
+        n = llm.n_embd()
+        out = np.zeros((len(texts), n), dtype=np.float32)
+        for i, text in enumerate(texts):
+            llm._batch.reset()  # noqa: SLF001 - llama-cpp-python 0.3's batch and context (pinned in [local])
+            llm._batch.add_sequence(self.tokens(text), 0, True)  # noqa: SLF001
+            llm._ctx.kv_cache_clear()  # noqa: SLF001
+            llm._ctx.decode(llm._batch)  # noqa: SLF001
+            ptr = llama_cpp.llama_get_embeddings_seq(llm._ctx.ctx, 0)  # noqa: SLF001
+            out[i] = np.asarray(ptr[:n], dtype=np.float32)
+        llm._ctx.kv_cache_clear()  # noqa: SLF001
+        return out
+
+
+def _llamacpp_student(spec: str, rest: str, *, max_length: int, layer: int | None) -> LlamaCppEncoder:
+    if layer is not None and layer != -1:
+        raise W2SError(f"student {spec}: llama.cpp pools the last layer only; drop --layer, or use "
+                       f"local:/gguf: (transformers) to read layer {layer}")
+    path, kwargs = Path(rest).expanduser(), {}
+    if not rest.endswith(".gguf") and "/" not in rest:
+        from bench.models import UnknownModel
+        from bench.models.catalogue import get_entry, require_installed
+
+        try:
+            entry = get_entry(rest)
+            path = require_installed(entry.name)
+        except UnknownModel as exc:
+            raise W2SError(f"student {spec}: {exc}") from exc
+        kwargs = {"catalogue": entry.name, "pinned_sha256": entry.sha256}
+    _check_gguf_file(spec, path)
+    return LlamaCppEncoder(spec, path, max_length=max_length, **kwargs)  # type: ignore[arg-type]
+
+
 def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 16,
-                   device: str = "cpu", layer: int | None = None) -> HFEncoder:
+                   device: str = "cpu", layer: int | None = None) -> Encoder:
     """The encoder for a student spec (``minilm``, ``hf:<id-or-path>``, ``gguf:<path.gguf>``, ``local:<name>``).
 
     ``layer`` picks the hidden layer to pool (None: the last); it is checked against the model
@@ -471,6 +588,8 @@ def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_siz
     options: dict[str, Any] = {"max_length": max_length, "batch_size": batch_size, "device": device, "layer": layer}
     if spec.startswith("gguf:") and spec[5:]:
         return _gguf_student(spec, Path(spec[5:]).expanduser(), **options)
+    if spec.startswith("llamacpp:") and spec[9:]:
+        return _llamacpp_student(spec, spec[9:], max_length=max_length, layer=layer)
     if spec.startswith("local:") and spec[6:]:
         from bench.models import UnknownModel
         from bench.models.catalogue import get_entry, require_installed
@@ -482,7 +601,7 @@ def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_siz
             raise W2SError(f"student {spec}: {exc}") from exc
         return _gguf_student(spec, path, catalogue=entry.name, pinned_sha256=entry.sha256, **options)
     raise W2SError(f"unknown student {spec!r}; use minilm or hf:<hub-id-or-path>, or gguf:<file.gguf> / "
-                   "local:<catalogue-name>")
+                   "local:<catalogue-name> (transformers), or llamacpp:<catalogue-name> / llamacpp:<file.gguf>")
 
 
 class EmbeddingCache:
