@@ -20,7 +20,7 @@ Steps (``--only`` takes step names or the group names install, direct, exec, ogr
   direct and exec subset runs share the full runs' stores, so they ask the models nothing new.
 - ``grid-honest``, ``grid-sneaky``: generators Qwen-1.5B and Qwen-0.5B against four reviewers,
   published as ``leaderboard/grids/real-grid-<mode>``.
-- ``w2s``: Qwen-0.5B's train-split verdicts train a Qwen-1.5B probe; published to ``leaderboard/w2s/``.
+- ``w2s``: Qwen-0.5B's train-split verdicts train a probe on Qwen-1.5B's states (llama.cpp); published to ``leaderboard/w2s/``.
 - ``submit-<model>``: submit, reproduce on 20 items, and finally ``obench leaderboard build``.
 """
 
@@ -274,7 +274,7 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     train = out / f"train-{QWEN05}"
     w2s_out = out / "w2s" / f"{QWEN05}__{QWEN15}"
     w2s_argv = ["obench", "w2s", "--weak", str(train), "--weak-test", str(direct[QWEN05]),
-                "--student", f"local:{QWEN15}", "--method", "all", "--seeds", "3", "--out", str(w2s_out),
+                "--student", f"llamacpp:{QWEN15}", "--method", "all", "--seeds", "3", "--out", str(w2s_out),
                 "--cache", str(out / "w2s" / f"cache-{QWEN15}")]
     published = W2S_SITE / f"real-{QWEN05}-{QWEN15}"
     steps.append(Step("w2s", "w2s", [
