@@ -125,6 +125,8 @@ class BuildConfig:
     topup_mutants: int = 150  # mutants proposed per short task and round
     match_origins: bool = False  # balance "task": pair authored bugs with authored alternatives, mutants with their bases
     min_per_label: int = 0  # balance "task": a task needs at least this many of each label
+    surface_filter_rounds: int = 0  # balance "task": rounds of surface_filter (0: off)
+    surface_filter_margin: float = 0.6  # surface_filter: the score gap a dropped pair must exceed
 
 
 #: Suite v2's build: authored candidates, semantic mutants, careful and mutation-guided hidden tests,
@@ -135,6 +137,7 @@ V2_CONFIG_FIELDS: dict[str, Any] = {
     "guided_search": 200, "min_examples": 2, "balance": "task", "min_per_label": 4, "max_buggy_per_task": 6,
     "max_correct_per_task": 6, "mutants_per_task": 80, "rewrites_per_task": 12, "split_fractions": (0.45, 0.15, 0.40),
     "reference_candidate": False, "topup_rounds": 2, "topup_mutants": 200, "match_origins": True,
+    "surface_filter_rounds": 1, "surface_filter_margin": 0.6,
 }
 
 
@@ -1001,24 +1004,42 @@ def _round_robin(cands: list[CandidateSpec]) -> list[CandidateSpec]:
 
 
 def leakage_auroc(train: list[tuple[str, str]], test: list[tuple[str, str]], seed: int = 0) -> float | None:
-    """AUROC on ``test`` of a bag-of-token-n-grams logistic regression trained on ``train``.
+    """The leakage check (:func:`tasks.checks.ngram_leakage_auroc`): items are (code, label)."""
+    from tasks.checks import ngram_leakage_auroc
 
-    Items are (code, label). Near 0.5 means surface features do not give the label away.
-    None when either split lacks one of the labels.
+    return ngram_leakage_auroc(train, test, seed)
+
+
+def surface_filter(chosen: list[CandidateSpec], config: BuildConfig) -> tuple[list[CandidateSpec], int]:
+    """Drop, per task, the buggy/correct pairs whose surface tells their labels (v2; AFLite-style).
+
+    Every chosen candidate gets the leakage model's out-of-fold score
+    (:func:`tasks.checks.surface_scores`, folds by task). For ``surface_filter_rounds`` rounds, each
+    task with more than ``min_per_label`` of each label drops its most buggy-looking buggy
+    candidate together with its most correct-looking correct one, when their scores differ by more
+    than ``surface_filter_margin``: one pair per task and round, so balance is kept. Returns the
+    kept candidates (in their order) and the number of pairs dropped.
     """
-    if len({label for _, label in train}) < 2 or len({label for _, label in test}) < 2:
-        return None
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
+    from tasks.checks import surface_scores
 
-    vec = CountVectorizer(token_pattern=r"[A-Za-z_]+|\d+|[^\sA-Za-z_\d]", ngram_range=(1, 3), min_df=2, lowercase=False)
-    x_train = vec.fit_transform([c for c, _ in train])
-    y_train = [1 if label == "buggy" else 0 for _, label in train]
-    clf = LogisticRegression(max_iter=2000, C=1.0, random_state=seed)
-    clf.fit(x_train, y_train)
-    scores = clf.predict_proba(vec.transform([c for c, _ in test]))[:, 1]
-    return float(roc_auc_score([1 if label == "buggy" else 0 for _, label in test], scores))
+    kept, dropped = list(chosen), 0
+    for _ in range(config.surface_filter_rounds):
+        scores = surface_scores([(c.code, c.label, c.task_id) for c in kept], config.seed)
+        by_task: dict[str, dict[str, list[tuple[float, str, int]]]] = defaultdict(lambda: {"buggy": [], "correct": []})
+        for i, (c, p) in enumerate(zip(kept, scores)):
+            by_task[c.task_id][c.label].append((p, candidate_id(c.task_id, c.code), i))
+        out: set[int] = set()
+        for groups in by_task.values():
+            buggy = sorted(groups["buggy"], key=lambda x: (-x[0], x[1]))
+            correct = sorted(groups["correct"], key=lambda x: (x[0], x[1]))
+            if (min(len(buggy), len(correct)) > config.min_per_label
+                    and buggy[0][0] - correct[0][0] > config.surface_filter_margin):
+                out |= {buggy[0][2], correct[0][2]}
+        if not out:
+            break
+        dropped += len(out) // 2
+        kept = [c for i, c in enumerate(kept) if i not in out]
+    return kept, dropped
 
 
 def candidate_id(task_id: str, code: str) -> str:
@@ -1092,6 +1113,8 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
         for tid, why in short.items():
             b.drop(tid, why)
         specs = b._keep(specs)
+        if config.surface_filter_rounds:
+            chosen, b.stats["surface_filter_pairs"] = surface_filter(chosen, config)
     else:
         chosen = select_and_balance(specs, cands, config)
     by_id = {s.task_id: s for s in specs}
@@ -1164,6 +1187,12 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
 
         stats.update(_release_stats(specs, cands, cand_records, guided))
         stats["tasks_topped_up"] = topped
+        if config.surface_filter_rounds:
+            from tasks.checks import held_out_leakage
+
+            stats["surface_filter"] = {"pairs_dropped": b.stats.get("surface_filter_pairs", 0),
+                                       "rounds": config.surface_filter_rounds, "margin": config.surface_filter_margin}
+            stats["held_out_leakage_auroc"] = held_out_leakage(train, test, config.seed)
         stats["release_problems"] = release_checks(stats)
     info = sandbox.info()
     try:

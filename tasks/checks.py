@@ -16,11 +16,20 @@ The rules (bounds are the constants below):
 - ``task_prior``: knowing the task tells nothing (task-prior AUROC exactly 0.5 on every split);
 - ``authored``: at least ``MIN_AUTHORED_BUGGY`` authored buggy and ``MIN_AUTHORED_CORRECT`` authored
   correct candidates.
+
+Surface probes. :func:`ngram_leakage_auroc` is the leakage check (token 1-3-grams, logistic
+regression, trained on train, scored on test). :func:`surface_scores` gives every candidate an
+out-of-fold score of that same model (folds by task), which v2's builder uses to drop the pairs
+whose surface tells their labels (:func:`tasks.build.surface_filter`). Because that filter sees
+this model, two probes it never sees are reported beside it (:func:`held_out_leakage`): character
+2-5-grams (TF-IDF) and AST node-type 1-3-grams, each trained on train and scored on test.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import hashlib
 import io
 import statistics
 import tokenize
@@ -278,3 +287,89 @@ def release_checks(stats: dict[str, Any]) -> list[str]:
         fails.append(f"authored: {n_bug} authored buggy and {n_ok} authored correct "
                      f"(need ≥ {MIN_AUTHORED_BUGGY} and ≥ {MIN_AUTHORED_CORRECT})")
     return fails
+
+
+# ------------------------------------------------------------------ surface probes
+
+NGRAM_TOKENS = r"[A-Za-z_]+|\d+|[^\sA-Za-z_\d]"
+"""The leakage check's token pattern: identifiers, numbers, and every other character alone."""
+SURFACE_FOLDS = 5
+"""Folds (by task) of :func:`surface_scores`."""
+
+
+def _ngram_model(seed: int) -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    return (CountVectorizer(token_pattern=NGRAM_TOKENS, ngram_range=(1, 3), min_df=2, lowercase=False),
+            LogisticRegression(max_iter=2000, C=1.0, random_state=seed))
+
+
+def _fit_score(model: tuple[Any, Any], train: Sequence[tuple[str, str]], test: Sequence[str]) -> Any:
+    vec, clf = model
+    clf.fit(vec.fit_transform([c for c, _ in train]), [1 if label == "buggy" else 0 for _, label in train])
+    return clf.predict_proba(vec.transform(list(test)))[:, 1]
+
+
+def _two_labels(*parts: Sequence[tuple[str, str]]) -> bool:
+    return all(len({label for _, label in part}) == 2 for part in parts)
+
+
+def ngram_leakage_auroc(train: Sequence[tuple[str, str]], test: Sequence[tuple[str, str]],
+                        seed: int = 0) -> float | None:
+    """AUROC on ``test`` of a bag-of-token-n-grams logistic regression trained on ``train`` (items: (code, label)).
+
+    Near 0.5 means surface features do not give the label away; None when a split lacks a label.
+    """
+    if not _two_labels(train, test):
+        return None
+    from sklearn.metrics import roc_auc_score
+
+    scores = _fit_score(_ngram_model(seed), train, [c for c, _ in test])
+    return float(roc_auc_score([1 if label == "buggy" else 0 for _, label in test], scores))
+
+
+def surface_scores(items: Sequence[tuple[str, str, str]], seed: int = 0, folds: int = SURFACE_FOLDS) -> list[float]:
+    """Out-of-fold p(buggy) of the leakage check's model for items (code, label, task_id).
+
+    Folds are by task (``sha256(f"{seed}:{task_id}") % folds``), so no item is scored by a model
+    that saw its task. A fold whose complement lacks a label scores 0.5.
+    """
+    fold = [int(hashlib.sha256(f"{seed}:{t}".encode()).hexdigest()[:8], 16) % folds for _, _, t in items]
+    out = [0.5] * len(items)
+    for f in range(folds):
+        train = [(c, label) for (c, label, _), g in zip(items, fold) if g != f]
+        held = [i for i, g in enumerate(fold) if g == f]
+        if not held or not _two_labels(train):
+            continue
+        for i, p in zip(held, _fit_score(_ngram_model(seed), train, [items[i][0] for i in held])):
+            out[i] = round(float(p), 6)
+    return out
+
+
+def _ast_words(code: str) -> str:
+    try:
+        return " ".join(type(n).__name__ for n in ast.walk(ast.parse(code)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+
+
+def held_out_leakage(train: Sequence[tuple[str, str]], test: Sequence[tuple[str, str]],
+                     seed: int = 0) -> dict[str, float | None]:
+    """AUROC on ``test`` of two surface probes v2's filter never sees: ``char_ngram`` and ``ast_ngram``."""
+    if not _two_labels(train, test):
+        return {"char_ngram": None, "ast_ngram": None}
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    y = [1 if label == "buggy" else 0 for _, label in test]
+    char = (TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
+            LogisticRegression(max_iter=3000, C=1.0, random_state=seed))
+    tree = (CountVectorizer(token_pattern=r"\S+", ngram_range=(1, 3), min_df=2, lowercase=False),
+            LogisticRegression(max_iter=3000, C=1.0, random_state=seed))
+    return {
+        "char_ngram": _round(roc_auc_score(y, _fit_score(char, train, [c for c, _ in test]))),
+        "ast_ngram": _round(roc_auc_score(y, _fit_score(tree, [(_ast_words(c), label) for c, label in train],
+                                                         [_ast_words(c) for c, _ in test]))),
+    }
