@@ -52,3 +52,41 @@ def test_without_matching_the_bases_are_balanced_instead():
     cfg = BuildConfig(balance="task", min_per_label=4, max_buggy_per_task=6, max_correct_per_task=6)
     chosen, short = balance_per_task([_Spec("T/1")], _group(), cfg)
     assert short == {} and Counter(c.label for c in chosen) == Counter({"buggy": 6, "correct": 6})
+
+
+# ---------------------------------------------------------------- the surface filter (v2)
+
+
+def _surface_group(task: int, per_label: int) -> list[CandidateSpec]:
+    """A task whose first buggy and first correct candidates carry a surface tell shared across tasks."""
+    out = []
+    for label in ("buggy", "correct"):
+        for i in range(per_label):
+            tell = ("x = x - 0\n" if label == "buggy" else "x = int(x)\n") if i == 0 else ""
+            code = f"def f{task}(x):\n    {tell}    v{task}_{i} = x * {task * 10 + i}\n    return v{task}_{i}\n"
+            out.append(CandidateSpec(f"T/{task}", code, "mutation" if label == "buggy" else "rewrite", (), "", label=label))
+    return out
+
+
+def test_surface_filter_drops_the_pairs_whose_surface_tells_the_label():
+    from tasks.build import surface_filter
+
+    chosen = [c for t in range(12) for c in _surface_group(t, 6 if t < 10 else 4)]
+    cfg = PROFILES["v2"].config()
+    kept, pairs = surface_filter(chosen, cfg)
+    assert pairs == 10  # one pair from every task above 4 + 4; none from the two at exactly 4 + 4
+    assert not any("- 0" in c.code or "int(x)" in c.code for c in kept if int(c.task_id[2:]) < 10)
+    counts = Counter((c.task_id, c.label) for c in kept)
+    assert all(counts[(f"T/{t}", "buggy")] == counts[(f"T/{t}", "correct")] >= 4 for t in range(12))
+    assert [c for c in kept if int(c.task_id[2:]) >= 10] == [c for c in chosen if int(c.task_id[2:]) >= 10]
+    assert surface_filter(chosen, cfg) == (kept, pairs)  # deterministic
+
+
+def test_surface_filter_keeps_pairs_within_the_margin():
+    from dataclasses import replace
+
+    from tasks.build import surface_filter
+
+    chosen = [c for t in range(12) for c in _surface_group(t, 6)]
+    assert surface_filter(chosen, replace(PROFILES["v2"].config(), surface_filter_margin=1.0)) == (chosen, 0)
+    assert surface_filter(chosen, replace(PROFILES["v2"].config(), surface_filter_rounds=0)) == (chosen, 0)

@@ -281,3 +281,23 @@ def test_datasheet_lists_release_problems():
     assert "Every release rule holds." in _datasheet({**base, "release_problems": []})
     broken = _datasheet({**base, "release_problems": release_checks(base)})
     assert "Release rules broken:\n\n- task_balance:" in broken
+
+
+def test_surface_probes_see_a_tell_and_are_none_without_both_labels():
+    from tasks.checks import held_out_leakage, ngram_leakage_auroc, surface_scores
+
+    def items(n, tag):
+        return ([(f"def f{tag}{i}(x):\n    return x - 0 + {i}\n", "buggy") for i in range(n)]
+                + [(f"def f{tag}{i}(x):\n    return abs(x) + {i}\n", "correct") for i in range(n)])
+
+    train, test = items(20, "a"), items(10, "b")
+    assert ngram_leakage_auroc(train, test) == 1.0
+    held = held_out_leakage(train, test)
+    assert held["char_ngram"] == 1.0 and held["ast_ngram"] == 1.0  # `- 0` adds a BinOp node: the tree sees it too
+    only_buggy = [x for x in test if x[1] == "buggy"]
+    assert ngram_leakage_auroc(train, only_buggy) is None
+    assert held_out_leakage(train, only_buggy) == {"char_ngram": None, "ast_ngram": None}
+    scores = surface_scores([(c, label, f"T/{i % 7}") for i, (c, label) in enumerate(train)])
+    assert len(scores) == len(train) and all(0 <= s <= 1 for s in scores)
+    assert min(s for s, (_, label) in zip(scores, train) if label == "buggy") > max(
+        s for s, (_, label) in zip(scores, train) if label == "correct")

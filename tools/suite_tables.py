@@ -73,7 +73,10 @@ def _measured(rule: str, stats: dict[str, Any]) -> str:
         t = (stats.get("by_split") or {}).get("test") or {}
         return str(t.get("buggy", 0) + t.get("correct", 0)) if t else "n/a"
     if rule == "leakage":
-        return _auc(stats.get("leakage_auroc"))
+        held = stats.get("held_out_leakage_auroc") or {}
+        probes = (f" (probes the surface filter never saw: char n-grams {_auc(held.get('char_ngram'))}, "
+                  f"AST n-grams {_auc(held.get('ast_ngram'))})") if held else ""
+        return _auc(stats.get("leakage_auroc")) + probes
     if rule in ("similarity", "task_prior"):
         values = stats.get(f"{rule}_auroc") or {}
         return ", ".join(f"{sp} {_auc(x)}" for sp, x in values.items()) or "n/a"
