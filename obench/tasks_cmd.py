@@ -53,15 +53,17 @@ def _load_sources(source: str | None, tasks_file: Path | None, hub: str | None) 
 
 @tasks_app.command("build")
 def build_cmd(
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the suite (default: the committed "
-                                                               "v1 for --source humaneval, suites/NAME otherwise).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the suite (default: the "
+                                                               "committed suite of the profile, tasks/data/"
+                                                               "oversightbench-v2 or -v1, for --source humaneval; "
+                                                               "suites/NAME otherwise).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="A built-in source: humaneval.")] = None,
     tasks_file: Annotated[Path | None, typer.Option("--tasks", help="A task file (JSON Lines or a JSON list; "
                                                                     "see the README's task-file format).")] = None,
     hub: Annotated[str | None, typer.Option("--hub", help="A dataset of HumanEval-, MBPP- or APPS-style rows, through "
                                                           "`datasets`: a hub id or a local json/parquet file, "
                                                           "with an optional :split (default test).")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Suite name (default: oversightbench-v1 for humaneval, "
+    name: Annotated[str | None, typer.Option("--name", help="Suite name (default: the profile's, oversightbench-v2 or -v1, for humaneval, "
                                                             "else the file or dataset name).")] = None,
     suite_version: Annotated[str | None, typer.Option("--suite-version", help="Version recorded in the manifest "
                                                                           "(default: the profile's).")] = None,

@@ -76,7 +76,7 @@ def review(split: str = "test", limit: int = 0, seed: int = 0, suite: str | None
         split: train | dev | test.
         limit: the first N candidates in hash order (0: all).
         seed: decoding and bootstrap seed.
-        suite: suite directory (default: the committed oversightbench-v1).
+        suite: suite directory or committed suite name (default: the committed oversightbench-v2).
         prompt: review prompt template name or .j2 path.
     """
     _offline_tokens()
@@ -104,7 +104,7 @@ def exec_task(split: str = "test", limit: int = 0, seed: int = 0, suite: str | N
         split: train | dev | test.
         limit: the first N candidates in hash order (0: all).
         seed: decoding and bootstrap seed.
-        suite: suite directory (default: the committed oversightbench-v1).
+        suite: suite directory or committed suite name (default: the committed oversightbench-v2).
         tool_calls: runs the model may request per candidate.
         native_tools: also offer `run` as a native tool call (models with tool calling).
     """

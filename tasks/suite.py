@@ -31,7 +31,7 @@ from harness import codec
 SCHEMA_VERSION = 1
 SPLITS = ("train", "dev", "test")
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_SUITE = "oversightbench-v1"
+DEFAULT_SUITE = "oversightbench-v2"
 
 
 class TaskRecord(BaseModel):
@@ -171,17 +171,23 @@ class SuiteError(ValueError):
     """A suite directory is missing, incomplete or altered."""
 
 
+def suite_dir(path: str | Path | None = None) -> Path:
+    """The directory of a suite given as a directory, a committed suite's name, or None (:data:`DEFAULT_SUITE`)."""
+    p = Path(path) if path else DATA_DIR / DEFAULT_SUITE
+    if path and not p.exists() and "/" not in str(path) and (DATA_DIR / str(path)).is_dir():
+        p = DATA_DIR / str(path)  # a committed suite by name
+    return p
+
+
 def load_suite(path: str | Path | None = None, verify: bool = True) -> Suite:
     """Load a suite: a directory, or the name of a committed suite (default: :data:`DEFAULT_SUITE`;
-    e.g. ``load_suite("oversightbench-v1")``).
+    e.g. ``load_suite("oversightbench-v1")`` for suite v1).
 
     Raises:
         SuiteError: missing files, or (with ``verify``) files whose hash differs
             from the manifest.
     """
-    p = Path(path) if path else DATA_DIR / DEFAULT_SUITE
-    if path and not p.exists() and (DATA_DIR / str(path)).is_dir() and "/" not in str(path):
-        p = DATA_DIR / str(path)  # a committed suite by name
+    p = suite_dir(path)
     mpath = p / "manifest.json"
     if not mpath.exists():
         raise SuiteError(f"no suite at {p} (no manifest.json); build one with `obench tasks build --out {p}`")
@@ -204,10 +210,10 @@ def load_suite(path: str | Path | None = None, verify: bool = True) -> Suite:
 
 
 def load_hf(path: str | Path | None = None) -> Any:
-    """The candidates as a ``datasets.DatasetDict`` (train / dev / test)."""
+    """The candidates as a ``datasets.DatasetDict`` (train / dev / test); ``path`` as :func:`suite_dir`."""
     import datasets
 
-    p = Path(path) if path else DATA_DIR / DEFAULT_SUITE
+    p = suite_dir(path)
     return datasets.load_dataset("json", data_files={s: str(p / "candidates" / f"{s}.jsonl") for s in SPLITS})
 
 
@@ -216,7 +222,7 @@ def publish(path: str | Path | None, target: str) -> str:
     the Hugging Face hub when ``target`` is a repo id (``owner/name``) and a token is configured."""
     import datasets
 
-    p = Path(path) if path else DATA_DIR / DEFAULT_SUITE
+    p = suite_dir(path)
     dd = load_hf(p)
     tasks = datasets.load_dataset("json", data_files={"tasks": str(p / "tasks.jsonl")})["tasks"]
     local = Path(target)

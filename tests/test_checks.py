@@ -301,3 +301,10 @@ def test_surface_probes_see_a_tell_and_are_none_without_both_labels():
     assert len(scores) == len(train) and all(0 <= s <= 1 for s in scores)
     assert min(s for s, (_, label) in zip(scores, train) if label == "buggy") > max(
         s for s, (_, label) in zip(scores, train) if label == "correct")
+
+
+def test_suite_tables_summary_comes_from_the_manifest():
+    m = json.loads((ROOT / "tasks/data/oversightbench-v2/manifest.json").read_text())
+    text = suite_tables.summary(m)
+    assert m["content_hash"] in text and f"{m['stats']['n_candidates']:,} candidates" in text
+    assert "n/a candidates" in suite_tables.summary({"stats": {"n_candidates": "many"}})  # never raises on odd input

@@ -1,4 +1,5 @@
-"""The committed suite: its statistics, its labels (re-checked in the sandbox), loading, publishing."""
+"""The committed suites (the default v2, and v1 kept loadable by name): statistics, release checks,
+labels re-checked in the sandbox, loading, publishing."""
 
 from __future__ import annotations
 
@@ -12,15 +13,52 @@ import pytest
 from tasks.suite import DATA_DIR, DEFAULT_SUITE, SuiteError, load_hf, load_suite, publish
 
 SUITE = DATA_DIR / DEFAULT_SUITE
+COMMITTED = ("oversightbench-v2", "oversightbench-v1")
+#: Suite v1's content hash, as cited since its release (v1's files never change).
+V1_HASH = "sha256:f681ce34f0ca98c318ea38dc62fe6dcd39e963317328f5a56098051bac9a3cb2"
 
 
-@pytest.fixture(scope="module")
-def suite():
-    return load_suite()
+@pytest.fixture(scope="module", params=COMMITTED)
+def suite(request):
+    return load_suite(DATA_DIR / request.param)
+
+
+def test_the_default_is_v2_and_v1_stays_loadable():
+    assert DEFAULT_SUITE == "oversightbench-v2"
+    assert load_suite().manifest.name == "oversightbench-v2"
+    v1 = load_suite(DATA_DIR / "oversightbench-v1")
+    assert v1.manifest.version == "1.0.0"
+    assert v1.manifest.content_hash == V1_HASH
+
+
+def test_v2_meets_its_release_bar():
+    """The issue's bar, from `obench tasks stats --json` on the default suite."""
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "stats", "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["name"] == "oversightbench-v2"
+    for split in ("train", "dev", "test"):
+        bal = doc["task_balance"][split]
+        assert bal["balanced"] == bal["tasks"] > 0 and bal["min_per_label"] >= 4, split
+        assert doc["task_prior_auroc"][split] == 0.5
+    assert sum(doc["by_split"]["test"].values()) >= 600
+    assert doc["leakage_auroc"] <= 0.55
+    # the surface filter saw the n-gram model; the probes it never saw stay near chance too
+    assert doc["surface_filter"]["pairs_dropped"] > 0
+    assert all(0.45 <= x <= 0.55 for x in doc["held_out_leakage_auroc"].values()), doc["held_out_leakage_auroc"]
+    for part in ("test", "all"):
+        assert 0.40 <= doc["similarity_auroc"][part] <= 0.60
+    assert doc["authored"]["buggy"] >= 328 and doc["authored"]["correct"] >= 164
+    assert doc["release_problems"] == []
+    v1 = load_suite(DATA_DIR / "oversightbench-v1")
+    v1_test = {t.task_id for t in v1.tasks.values() if t.split == "test"}
+    v2 = load_suite()
+    assert all(v2.tasks[t].split == "test" for t in v1_test if t in v2.tasks)  # splits stable for v1's test tasks
 
 
 def test_stats_meet_the_bar():
-    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "stats", "--json"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "stats", "--json", "--suite",
+                        str(DATA_DIR / "oversightbench-v1")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     for key in ("version", "content_hash", "n_tasks", "n_candidates", "by_split", "hidden_inputs_per_task",
@@ -44,7 +82,10 @@ def test_records_are_consistent(suite):
         assert c.split == t.split  # splits are by task
         if c.label == "buggy":
             w = json.loads(c.witnesses)
-            assert w and c.n_failed >= 1 and 0 < c.subtlety <= 1 and c.family and c.changed_lines
+            assert w and c.n_failed >= 1 and 0 < c.subtlety <= 1 and c.family
+            assert c.changed_lines or c.origin == "authored"  # an authored bug is a whole program, not an edit
+            if c.n_failed == 1 and suite.manifest.name != "oversightbench-v1":
+                assert "fails only 1 of" in c.note  # no bug rests on one failing input without a note
             # A buggy label rests on a wrong value or an exception, never on a resource limit.
             assert all(x["status"] in ("ok", "error") for x in w)
         else:
@@ -56,11 +97,12 @@ def test_records_are_consistent(suite):
 
 
 def test_every_seed_input_and_hidden_input_satisfies_the_contract(suite):
-    from tasks.contracts.humaneval import CONTRACTS
+    from tasks.contracts import contract_for
 
     for t in suite.tasks.values():
-        contract = CONTRACTS[t.task_id]
-        assert all(contract.accepts(args) for args, _ in t.hidden()), t.task_id
+        contract = contract_for(t)
+        assert contract is not None
+        assert all(contract.accepts(args) for args, _ in t.visible() + t.hidden()), t.task_id
 
 
 def test_tampering_is_detected(tmp_path):
@@ -79,10 +121,11 @@ def test_tampering_is_detected(tmp_path):
 def test_loads_with_datasets_and_publishes_to_a_local_directory(tmp_path, suite):
     import datasets
 
-    dd = load_hf()
+    dd = load_hf(suite.manifest.name)  # a committed suite by name
     assert set(dd) == {"train", "dev", "test"}
     assert sum(len(dd[s]) for s in dd) == len(suite.candidates)
-    target = publish(None, str(tmp_path / "published"))
+    assert len(load_hf()["test"]) == len(load_suite().split("test"))  # the default suite
+    target = publish(suite.path, str(tmp_path / "published"))
     back = datasets.load_from_disk(f"{target}/candidates")
     assert len(back["test"]) == len(suite.split("test"))
     assert json.loads((tmp_path / "published" / "manifest.json").read_text())["content_hash"] == suite.manifest.content_hash
@@ -133,10 +176,3 @@ def test_show_prints_the_task():
     assert "has_close_elements" in r.stdout and "hidden tests:" in r.stdout and "contract:" in r.stdout
     r = subprocess.run([sys.executable, "-m", "obench", "tasks", "show", "HumanEval/999"], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown task" in r.stderr
-
-
-def test_a_committed_suite_loads_by_name():
-    assert load_suite(DEFAULT_SUITE).manifest.content_hash == load_suite().manifest.content_hash
-    r = subprocess.run([sys.executable, "-m", "obench", "tasks", "stats", "--json", "--suite", DEFAULT_SUITE],
-                       capture_output=True, text=True)
-    assert r.returncode == 0 and json.loads(r.stdout)["name"] == DEFAULT_SUITE, r.stderr

@@ -2,7 +2,8 @@
 
     python tools/suite_tables.py SUITE_DIR [--readme README.md]
 
-Reads ``SUITE_DIR/manifest.json``'s stats and renders: candidates by origin and label, per-task
+Reads ``SUITE_DIR/manifest.json`` and renders: a summary (version, content hash, tasks kept and dropped,
+candidates), candidates by origin and label, per-task
 balance per split, and the v2 release checks (:func:`tasks.checks.release_checks`) with pass / fail.
 The README's text between ``<!-- suite-tables:begin -->`` and ``<!-- suite-tables:end -->`` is
 replaced; the rest of the file is kept byte for byte. Without the markers it prints the tables and
@@ -99,9 +100,25 @@ def checks_table(stats: dict[str, Any]) -> str:
     return out
 
 
-def render_tables(stats: dict[str, Any]) -> str:
-    """All tables as one markdown block."""
-    return ("### Candidates by origin\n\n" + origin_table(stats)
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else "n/a"
+
+
+def summary(manifest: dict[str, Any]) -> str:
+    """One paragraph: name, version, content hash, tasks kept of the source's, candidates."""
+    st = manifest.get("stats") or {}
+    dropped = len(st.get("dropped_tasks") or {})
+    source = st.get("n_source_tasks")
+    kept = f"{st.get('n_tasks', 'n/a')} of {source} source tasks" if source else f"{st.get('n_tasks', 'n/a')} tasks"
+    return (f"`{manifest.get('name', '?')}` {manifest.get('version', '?')}, content hash `{manifest.get('content_hash', '?')}`: "
+            f"{kept} ({dropped} dropped, each with its reason in the manifest's `dropped_tasks`), "
+            f"{_count(st.get('n_candidates'))} candidates ({_count(st.get('n_buggy'))} buggy, "
+            f"{_count(st.get('n_correct'))} correct).\n\n")
+
+
+def render_tables(stats: dict[str, Any], manifest: dict[str, Any] | None = None) -> str:
+    """All tables as one markdown block (after the :func:`summary` of ``manifest``, when given)."""
+    return ((summary(manifest) if manifest else "") + "### Candidates by origin\n\n" + origin_table(stats)
             + "\n### Per-task balance\n\n" + balance_table(stats)
             + "\n### Release checks\n\n" + checks_table(stats))
 
@@ -124,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if not manifest.exists():
         print(f"no manifest.json in {args.suite_dir}", file=sys.stderr)
         return 2
-    tables = render_tables(json.loads(manifest.read_text(encoding="utf-8")).get("stats", {}))
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    tables = render_tables(doc.get("stats", {}), doc)
     text = args.readme.read_bytes().decode("utf-8") if args.readme.exists() else ""
     new = replace_section(text, tables)
     if new is None:
