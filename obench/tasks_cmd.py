@@ -213,6 +213,19 @@ def stats_cmd(suite: SuiteOpt = DEFAULT_PATH, as_json: Annotated[bool, typer.Opt
         _print_stats(m)
 
 
+@tasks_app.command("datasheet")
+def datasheet_cmd(suite: SuiteOpt = DEFAULT_PATH) -> None:
+    """Render a built suite's datasheet (README.md) again from its manifest; the data files are not touched."""
+    from tasks.build import rerender_datasheet
+    from tasks.suite import SuiteError
+
+    try:
+        out_path = rerender_datasheet(suite)
+    except SuiteError as exc:
+        fail(str(exc))
+    out.print(f"wrote {out_path}", highlight=False)
+
+
 @tasks_app.command("check")
 def check_cmd(
     candidates: Annotated[Path, typer.Option("--candidates", help='JSON Lines of {"task_id": ..., "code": ...}.')],

@@ -1090,8 +1090,6 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     from importlib import metadata
     from pathlib import Path
 
-    from jinja2 import Environment, FileSystemLoader
-
     from tasks.suite import CandidateRecord, TaskRecord, write_suite
 
     config = config or BuildConfig()
@@ -1202,10 +1200,76 @@ def build_suite(sandbox: Sandbox, sources: Sequence[SourceTask], contracts: dict
     build = {"config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()},
              "image_tag": info.image_tag, "image_digest": info.image_digest, "sandbox": info.backend,
              "obench_version": obench_version, "python": platform.python_version()}
-    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), keep_trailing_newline=True)
     humaneval = contracts is not None and all(s.source.source == HUMANEVAL_SOURCE for s in specs)
-    sources_seen = sorted({s.source for s in sources})
-    datasheet = env.get_template("datasheet.md.j2").render(name=name, version=version, stats=stats, build=build,
-                                                           humaneval=humaneval,
-                                                           source_name=", ".join(sources_seen) or "a task file")
+    datasheet = render_datasheet(name, version, stats, build, humaneval, sorted({s.source for s in sources}))
     return write_suite(Path(out), task_records, cand_records, name, version, build, stats, datasheet)
+
+
+def ordered_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with every table-like dict in its display order, whatever order it was stored in.
+
+    Manifests store JSON with sorted keys, so a datasheet rendered again from a manifest would
+    otherwise list families alphabetically. Order: families by count (ties by name), subtlety
+    buckets as :data:`tasks.labels.SUBTLETY_BUCKETS`, origins as :data:`tasks.checks.ORIGINS`,
+    splits as :data:`tasks.suite.SPLITS` (then ``all``).
+    """
+    from tasks.checks import AUROC_SPLITS, ORIGINS
+
+    def by_count(d: Any) -> Any:
+        return dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))) if isinstance(d, dict) else d
+
+    def by_order(d: Any, order: Sequence[str]) -> Any:
+        if not isinstance(d, dict):
+            return d
+        rank = {k: i for i, k in enumerate(order)}
+        return dict(sorted(d.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+    buckets = [name for _, name in SUBTLETY_BUCKETS]
+    out = dict(stats)
+    out["families"] = by_count(stats.get("families"))
+    out["subtlety_buckets"] = by_order(stats.get("subtlety_buckets"), buckets)
+    for key in ("by_origin", "subtlety_by_origin", "families_by_origin"):
+        if isinstance(stats.get(key), dict):
+            out[key] = by_order(stats[key], ORIGINS)
+    if isinstance(out.get("families_by_origin"), dict):
+        out["families_by_origin"] = {o: by_count(f) for o, f in out["families_by_origin"].items()}
+    if isinstance(out.get("subtlety_by_origin"), dict):
+        out["subtlety_by_origin"] = {o: ({**v, "buckets": by_order(v.get("buckets"), buckets)} if isinstance(v, dict)
+                                         else v) for o, v in out["subtlety_by_origin"].items()}
+    for key in ("by_split", "tasks_by_split", "task_balance", "similarity_auroc", "task_prior_auroc",
+                "prompt_length_auroc"):
+        if isinstance(stats.get(key), dict):
+            out[key] = by_order(stats[key], AUROC_SPLITS)
+    return {k: v for k, v in out.items() if k in stats}
+
+
+def render_datasheet(name: str, version: str, stats: dict[str, Any], build: dict[str, Any], humaneval: bool,
+                     sources: Sequence[str] = ()) -> str:
+    """A suite's datasheet (``README.md``) from its build's stats and config (``templates/datasheet.md.j2``).
+
+    The datasheet is not hashed into the content hash, so :func:`rerender_datasheet` can render it
+    again from a committed manifest when the template improves; the data stay as built.
+    """
+    from pathlib import Path
+
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), keep_trailing_newline=True)
+    return env.get_template("datasheet.md.j2").render(name=name, version=version, stats=ordered_stats(stats), build=build,
+                                                      humaneval=humaneval, source_name=", ".join(sources) or "a task file")
+
+
+def rerender_datasheet(path: Any) -> Any:
+    """Render a built suite's datasheet again from its manifest (stats, build config) and task sources.
+
+    ``path`` is a suite directory or a committed suite's name; returns the datasheet's path.
+    """
+    from tasks.suite import load_suite
+
+    suite = load_suite(path)
+    m = suite.manifest
+    sources = sorted({t.source for t in suite.tasks.values()})
+    text = render_datasheet(m.name, m.version, m.stats, m.build, sources == [HUMANEVAL_SOURCE], sources)
+    out = suite.path / "README.md"
+    out.write_text(text.replace("{content_hash}", m.content_hash))
+    return out

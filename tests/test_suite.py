@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,20 @@ def test_show_prints_the_task():
     assert "has_close_elements" in r.stdout and "hidden tests:" in r.stdout and "contract:" in r.stdout
     r = subprocess.run([sys.executable, "-m", "obench", "tasks", "show", "HumanEval/999"], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown task" in r.stderr
+
+
+def test_the_datasheet_and_readme_tables_are_rendered_from_the_build(tmp_path):
+    """Neither is typed: rendering them again from the committed v2 manifest gives the committed text."""
+    from tasks.build import rerender_datasheet
+
+    src = DATA_DIR / "oversightbench-v2"
+    copy = tmp_path / "oversightbench-v2"
+    shutil.copytree(src, copy)
+    (copy / "README.md").write_text("stale\n")
+    assert rerender_datasheet(copy).read_text() == (src / "README.md").read_text()
+    root = Path(__file__).resolve().parents[1]
+    readme = tmp_path / "README.md"
+    shutil.copyfile(root / "README.md", readme)
+    r = subprocess.run([sys.executable, "tools/suite_tables.py", str(src), "--readme", str(readme)], cwd=root,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "unchanged" in r.stdout, r.stdout + r.stderr
