@@ -116,7 +116,7 @@ def test_counts_labels_splits_and_top_ups(built):
     assert st["leakage_auroc"] is None or 0.0 <= st["leakage_auroc"] <= 1.0
     assert sum(st["subtlety_buckets"].values()) == n_bug
     b = manifest.build
-    assert b["base"] == {"name": "oversightbench-v1", "version": base.manifest.version,
+    assert b["base"] == {"name": base.manifest.name, "version": base.manifest.version,
                          "content_hash": base.manifest.content_hash}
     assert b["generators"] == ["gen:a", "gen:b", "gen:c"] and b["seed"] == 3
     assert (b["max_buggy_per_task"], b["max_correct_per_task"]) == (7, 7)

@@ -73,7 +73,7 @@ def test_missing_and_duplicated_ids_are_rejected(good, tmp_path, eval_sandbox):
     d = _copy(good, tmp_path / "dup")
     _write_lines(d, [*rows, rows[5]])
     (msg,) = _problems(d, eval_sandbox)
-    assert "appear more than once" in msg and f"{rows[5]['candidate_id']} (lines 6, 269)" in msg
+    assert "appear more than once" in msg and f"{rows[5]['candidate_id']} (lines 6, {len(rows) + 1})" in msg
 
 
 def test_wrong_suite_hash_is_rejected(good, tmp_path, eval_sandbox):

@@ -32,7 +32,7 @@ ON_OLD = {"b-always-buggy": "always-buggy", "b-random": "random"}
 def _small_suites(root: Path) -> dict[str, Path]:
     """``tiny-v2``: test tasks of v1 where the lint baseline separates the kept candidates perfectly (so that its
     CI lies above always-buggy's); ``tiny-v1``: three other test tasks with all their candidates."""
-    v1 = load_suite()
+    v1 = load_suite("oversightbench-v1")  # the tiny suites are cut from v1's test split (v1 stays as released)
     test = v1.split("test")
     reqs = [ReviewRequest(c.candidate_id, c.task_id, v1.tasks[c.task_id].prompt, v1.tasks[c.task_id].entry_point,
                           c.code) for c in test]

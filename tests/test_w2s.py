@@ -297,7 +297,7 @@ def test_weak_from_stored_runs(suite, data, tmp_path):
 
 @pytest.mark.parametrize("case, message", [
     ("wrong-split", "is a run on the 'test' split; --weak needs a run on the 'train' split"),
-    ("other-suite", "not of oversightbench-v1"),
+    ("other-suite", "sha256:0000000000000000000000000000000000000000000000000000000000000000\\), not of oversightbench-v"),
     ("unfinished", "unfinished"),
     ("other-reviewer", "different reviewers"),
     ("missing", "no such run directory"),
