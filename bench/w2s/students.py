@@ -404,22 +404,14 @@ class GGUFEncoder(HFEncoder):
 
     def sha256(self) -> str:
         """The file's sha256 (hex), hashed once per (path, size, mtime)."""
-        from bench.models.catalogue import file_sha256
-
-        try:
-            return file_sha256(self.path)
-        except OSError as exc:
-            raise W2SError(f"student {self.spec}: cannot read {self.path}: {exc}") from exc
+        return _file_sha256(self.spec, self.path)
 
     def identity(self) -> dict[str, Any]:
         """File sha256 and size, architecture, layer, token budget, versions; ``id`` hashes them (not the path)."""
         if self._identity is None:
             import transformers
 
-            digest = self.sha256()
-            if self.pinned_sha256 is not None and digest != self.pinned_sha256:
-                raise W2SError(f"student {self.spec}: {self.path} has sha256 {digest}, not the catalogue's "
-                               f"{self.pinned_sha256}; reinstall it (obench models install {self.catalogue})")
+            digest = _file_sha256(self.spec, self.path, self.pinned_sha256, self.catalogue)
             n = self.num_layers
             body: dict[str, Any] = {
                 "format": "gguf", "gguf_sha256": "sha256:" + digest, "gguf_size": self.path.stat().st_size,
@@ -495,15 +487,7 @@ class LlamaCppEncoder:
     def identity(self) -> dict[str, Any]:
         """File sha256 and size, pooling, token budget, llama-cpp-python version; ``id`` hashes them."""
         if self._identity is None:
-            from bench.models.catalogue import file_sha256
-
-            try:
-                digest = file_sha256(self.path)
-            except OSError as exc:
-                raise W2SError(f"student {self.spec}: cannot read {self.path}: {exc}") from exc
-            if self.pinned_sha256 is not None and digest != self.pinned_sha256:
-                raise W2SError(f"student {self.spec}: {self.path} has sha256 {digest}, not the catalogue's "
-                               f"{self.pinned_sha256}; reinstall it (obench models install {self.catalogue})")
+            digest = _file_sha256(self.spec, self.path, self.pinned_sha256, self.catalogue)
             try:
                 version = importlib.metadata.version("llama-cpp-python")
             except importlib.metadata.PackageNotFoundError:
@@ -543,19 +527,39 @@ def _llamacpp_student(spec: str, rest: str, *, max_length: int, layer: int | Non
     if layer is not None and layer != -1:
         raise W2SError(f"student {spec}: llama.cpp pools the last layer only; drop --layer, or use "
                        f"local:/gguf: (transformers) to read layer {layer}")
-    path, kwargs = Path(rest).expanduser(), {}
-    if not rest.endswith(".gguf") and "/" not in rest:
-        from bench.models import UnknownModel
-        from bench.models.catalogue import get_entry, require_installed
-
-        try:
-            entry = get_entry(rest)
-            path = require_installed(entry.name)
-        except UnknownModel as exc:
-            raise W2SError(f"student {spec}: {exc}") from exc
-        kwargs = {"catalogue": entry.name, "pinned_sha256": entry.sha256}
+    if rest.endswith(".gguf") or "/" in rest:
+        path, catalogue, pinned = Path(rest).expanduser(), None, None
+    else:
+        path, catalogue, pinned = _catalogue_file(spec, rest)
     _check_gguf_file(spec, path)
-    return LlamaCppEncoder(spec, path, max_length=max_length, **kwargs)  # type: ignore[arg-type]
+    return LlamaCppEncoder(spec, path, catalogue=catalogue, pinned_sha256=pinned, max_length=max_length)
+
+
+def _catalogue_file(spec: str, name: str) -> tuple[Path, str | None, str | None]:
+    """The installed file of catalogue model ``name``, its catalogue name and its pinned sha256."""
+    from bench.models import UnknownModel
+    from bench.models.catalogue import get_entry, require_installed
+
+    try:
+        entry = get_entry(name)
+        path = require_installed(entry.name)
+    except UnknownModel as exc:
+        raise W2SError(f"student {spec}: {exc}") from exc
+    return path, entry.name, entry.sha256
+
+
+def _file_sha256(spec: str, path: Path, pinned: str | None = None, catalogue: str | None = None) -> str:
+    """A GGUF file's sha256 (hex, hashed once per (path, size, mtime)); with ``pinned``, it must match it."""
+    from bench.models.catalogue import file_sha256
+
+    try:
+        digest = file_sha256(path)
+    except OSError as exc:
+        raise W2SError(f"student {spec}: cannot read {path}: {exc}") from exc
+    if pinned is not None and digest != pinned:
+        raise W2SError(f"student {spec}: {path} has sha256 {digest}, not the catalogue's "
+                       f"{pinned}; reinstall it (obench models install {catalogue})")
+    return digest
 
 
 def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 16,
@@ -591,15 +595,8 @@ def create_student(spec: str, *, max_length: int = DEFAULT_MAX_LENGTH, batch_siz
     if spec.startswith("llamacpp:") and spec[9:]:
         return _llamacpp_student(spec, spec[9:], max_length=max_length, layer=layer)
     if spec.startswith("local:") and spec[6:]:
-        from bench.models import UnknownModel
-        from bench.models.catalogue import get_entry, require_installed
-
-        try:
-            entry = get_entry(spec[6:])
-            path = require_installed(entry.name)
-        except UnknownModel as exc:
-            raise W2SError(f"student {spec}: {exc}") from exc
-        return _gguf_student(spec, path, catalogue=entry.name, pinned_sha256=entry.sha256, **options)
+        path, catalogue, pinned = _catalogue_file(spec, spec[6:])
+        return _gguf_student(spec, path, catalogue=catalogue, pinned_sha256=pinned, **options)
     raise W2SError(f"unknown student {spec!r}; use minilm or hf:<hub-id-or-path>, or gguf:<file.gguf> / "
                    "local:<catalogue-name> (transformers), or llamacpp:<catalogue-name> / llamacpp:<file.gguf>")
 
