@@ -28,7 +28,7 @@ import jinja2
 from bench.metrics.scoring import METRICS, PRIMARY
 from bench.runs import plots
 from leaderboard.submission import SUBMISSIONS_DIR
-from leaderboard.validate import Validation, known_suites, printable, validate_submission
+from leaderboard.validate import Validation, known_suites, printable, subset_size, validate_submission
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_DIR = Path(__file__).resolve().parent / "site"
@@ -162,6 +162,7 @@ def _entry(v: Validation) -> dict[str, Any]:
         "name": meta.name, "org": meta.org, "paper": meta.paper, "open_weights": meta.open_weights,
         "reviewer": meta.reviewer, "protocol": meta.protocol, "split": meta.split, "date": meta.submitted_at,
         "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
+        "subset": subset_size(man.limit, len(v.suite.split(man.split))) if v.suite is not None else 0,
         "metrics": {m: v.scores[m] for m in METRICS}, "breakdowns": v.scores["breakdowns"],
         "witnesses_rerun": v.witnesses_rerun,
         "suite": ({"name": sm.name, "version": sm.version, "content_hash": sm.content_hash} if sm is not None else
@@ -174,14 +175,15 @@ def _entry(v: Validation) -> dict[str, Any]:
 
 
 def results_csv(entries: Sequence[dict[str, Any]]) -> str:
-    """One row per entry (ranked within its suite); every metric as value, CI low, CI high; the suite's name last
-    (appended after the metrics so that the earlier columns keep their positions)."""
+    """One row per entry (ranked within its suite and subset); every metric as value, CI low, CI high; then the
+    suite's name and the subset size (0: the whole split), appended after the metrics so that the earlier columns
+    keep their positions."""
     buf = io.StringIO()
     cols = ["rank", "tied", "name", "org", "reviewer", "protocol", "date", "open_weights", "paper", "n_items",
             "reproduced", "suite_version", "suite_content_hash"]
     for m in METRICS:
         cols += [m, f"{m}_ci_low", f"{m}_ci_high"]
-    cols.append("suite_name")
+    cols += ["suite_name", "subset"]
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for e in entries:
@@ -190,7 +192,7 @@ def results_csv(entries: Sequence[dict[str, Any]]) -> str:
         for m in METRICS:
             est = e["metrics"][m]
             row += [est["value"], est["ci"][0], est["ci"][1]]
-        row.append(e["suite"]["name"])
+        row += [e["suite"]["name"], e["subset"]]
         w.writerow(["" if x is None else x for x in row])
     return buf.getvalue()
 
@@ -240,25 +242,29 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
         bars = [{"label": e["name"], "n": e["n_items"], "catch@5%fpr": e["metrics"][PRIMARY]} for e in g["entries"]]
         name, title = (("overview", "catch@5%fpr by entry (95% CI, by task)") if g["default"] else
                        (f"overview-{g['short']}", f"catch@5%fpr by entry on {g['suite']['name']} "
-                                                  f"{g['suite']['version']} (95% CI, by task)"))
+                                                  f"{g['suite']['version']}"
+                                                  + (f", first {g['subset']} test items" if g["subset"] else "")
+                                                  + " (95% CI, by task)"))
         g["overview"] = (f"plots/{name}.png" if bars and plots.bar_plot(
             out / "plots" / f"{name}.png", bars, title, "catch rate at the 5% FPR threshold", ("png", "svg"),
             label_key="label") else None)
     overview = groups[0]["overview"]
     result.grids, result.rejected_grids = load_grids(grids, out)
     w2s_rows = load_w2s(w2s, out)
-    protocol_rows = protocol_view(entries, {n: [p.item() for p in sorted(v.predictions, key=lambda p: p.candidate_id)]
+    protocol_rows = protocol_view(entries, {n: {p.candidate_id: p.item() for p in v.predictions}
                                             for n, v in by_name.items()},
-                                  suite_order=[g["suite"]["content_hash"] for g in groups])
+                                  suite_order=[g["suite"]["content_hash"] for g in groups if not g["subset"]])
     protocol_groups = [{**{k: g[k] for k in ("suite", "default", "short")},
                         "rows": [r for r in protocol_rows if r["suite"]["content_hash"] == g["suite"]["content_hash"]]}
-                       for g in groups]
+                       for g in groups if not g["subset"]]
     suite = default
     generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     doc = {"schema_version": 1, "generated_at": generated, "suite": suite, "primary_metric": PRIMARY,
-           "ranking": "rank = 1 + entries on the same suite whose 95% CI of the primary metric lies entirely above "
-                      "this one's; entries on different suites are ranked apart",
-           "suites": [{**g["suite"], "default": g["default"], "n_entries": len(g["entries"])} for g in groups],
+           "ranking": "rank = 1 + entries on the same suite and items whose 95% CI of the primary metric lies "
+                      "entirely above this one's; entries on different suites, and subset entries (the first N test "
+                      "items in hash order, subset N), are ranked apart",
+           "suites": [{**g["suite"], "default": g["default"], "subset": g["subset"], "n_entries": len(g["entries"])}
+                      for g in groups],
            "entries": [{k: v for k, v in e.items() if k != "figures"} for e in entries],
            "rejected": [{"path": printable(str(v.path)), "problems": [str(p) for p in v.problems]}
                         for v in result.rejected],
@@ -286,34 +292,47 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
     return result
 
 
-def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, list[Any]],
+def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, dict[str, Any]],
                   suite_order: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One row per entry, grouped by suite (in ``suite_order``, content hashes) then by protocol; OGR for protocol
-    entries whose judge and strong model both have direct entries on the board on the same suite (recomputed from
-    the three entries' predictions, CI by task)."""
+    entries whose judge and strong model both have direct entries on the board on the same suite that cover the
+    entry's items (recomputed from the three entries' predictions on the protocol entry's items, CI by task).
+
+    ``items`` maps each entry's name to its scored items by candidate id."""
     from bench.metrics.scoring import oversight_gap_recovered
 
     def on(e: dict[str, Any]) -> str:
         return str(e["suite"]["content_hash"])
 
-    direct = {(on(e), e["reviewer"]): e for e in entries if e["protocol"] == "direct"}
+    direct: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in sorted(entries, key=lambda e: (e["n_items"], e["name"])):  # the smallest run that covers the items
+        if e["protocol"] == "direct":
+            direct.setdefault((on(e), e["reviewer"]), []).append(e)
     elsewhere = {e["reviewer"] for e in entries if e["protocol"] == "direct"}
+
+    def covering(e: dict[str, Any], reviewer: str) -> dict[str, Any] | None:
+        ids = items[e["name"]].keys()
+        return next((d for d in direct.get((on(e), reviewer), []) if ids <= items[d["name"]].keys()), None)
+
     order = {h: i for i, h in enumerate(suite_order)}
     rows = []
     for e in sorted(entries, key=lambda e: (order.get(on(e), len(order)), on(e), e["protocol"] != "direct",
                                             e["protocol"], -(e["metrics"][PRIMARY]["value"] or 0))):
         row = {"name": e["name"], "protocol": e["protocol"], "reviewer": e["reviewer"], "strong": e.get("strong"),
+               "n_items": e["n_items"], "subset": e["subset"],
                "metrics": {m: e["metrics"][m] for m in (PRIMARY, "auroc")}, "ogr": None, "ogr_note": "",
                "suite": e["suite"]}
         if e["protocol"] != "direct":
-            weak, strong = direct.get((on(e), e["reviewer"])), direct.get((on(e), e.get("strong") or ""))
+            weak, strong = covering(e, e["reviewer"]), covering(e, e.get("strong") or "")
             if weak is None or strong is None:
                 missing = [s for s, x in ((e["reviewer"], weak), (e.get("strong") or "?", strong)) if x is None]
                 row["ogr_note"] = "no direct entry of " + " and ".join(f"`{m}`" for m in missing) + (
-                    " on this suite" if any(m in elsewhere for m in missing) else "")
+                    " on this suite" + (" covering its items" if e["subset"] else "")
+                    if any(m in elsewhere for m in missing) else "")
             else:
-                row["ogr"] = {m: oversight_gap_recovered(items[weak["name"]], items[strong["name"]], items[e["name"]],
-                                                         metric=m, n_boot=1000) for m in (PRIMARY, "auroc")}
+                ids = sorted(items[e["name"]])  # a subset entry is compared on its own items only
+                w, st, pr = ([items[x["name"]][i] for i in ids] for x in (weak, strong, e))
+                row["ogr"] = {m: oversight_gap_recovered(w, st, pr, metric=m, n_boot=1000) for m in (PRIMARY, "auroc")}
                 row["ogr_from"] = {"weak": weak["name"], "strong": strong["name"]}
         rows.append(row)
     return rows
@@ -371,21 +390,27 @@ def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def group_by_suite(entries: Sequence[dict[str, Any]], default: dict[str, Any]) -> list[dict[str, Any]]:
-    """Entries grouped by their suite's content hash, each group ranked on its own (:func:`rank_entries`).
+    """Entries grouped by their suite's content hash and subset size, each group ranked on its own
+    (:func:`rank_entries`): a subset entry (the first N test items, :func:`leaderboard.validate.subset_size`) is
+    ranked only against entries on the same N items.
 
-    The default suite's group comes first, present even when empty; the other suites follow, newest version
-    first. Each group: ``suite`` (name, version, content hash), ``default``, ``short`` (short hash, for ids),
-    ``entries``."""
-    by_hash: dict[str, list[dict[str, Any]]] = {}
+    The default suite's whole-split group comes first, present even when empty, then its subset groups (largest
+    first); the other suites follow, newest version first, each whole split then subsets. Each group: ``suite``
+    (name, version, content hash), ``default`` (the default suite's whole-split group), ``subset`` (0: the whole
+    split), ``short`` (short hash, plus ``-nN`` for a subset, for ids), ``entries``."""
+    by_key: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for e in entries:
-        by_hash.setdefault(str(e["suite"]["content_hash"]), []).append(e)
+        by_key.setdefault((str(e["suite"]["content_hash"]), int(e.get("subset") or 0)), []).append(e)
     dhash = str(default["content_hash"])
-    others = sorted((h for h in by_hash if h != dhash), key=lambda h: (
-        _version_key(by_hash[h][0]["suite"]["version"]), str(by_hash[h][0]["suite"]["name"]), h), reverse=True)
-    groups: list[dict[str, Any]] = [{"suite": dict(default), "default": True, "short": short_hash(dhash),
-                                     "entries": by_hash.get(dhash, [])}]
-    groups += [{"suite": dict(by_hash[h][0]["suite"]), "default": False, "short": short_hash(h), "entries": by_hash[h]}
-               for h in others]
+    by_key.setdefault((dhash, 0), [])
+    suites = {h: next((es[0]["suite"] for (k, _), es in by_key.items() if k == h and es), default) for h, _ in by_key}
+    order = sorted((h for h in suites if h != dhash), key=lambda h: (
+        _version_key(suites[h]["version"]), str(suites[h]["name"]), h), reverse=True)
+    groups: list[dict[str, Any]] = []
+    for h in [dhash, *order]:
+        for n in sorted((n for k, n in by_key if k == h), key=lambda n: (n != 0, -n)):
+            groups.append({"suite": dict(default if h == dhash else suites[h]), "default": h == dhash and n == 0,
+                           "subset": n, "short": short_hash(h) + (f"-n{n}" if n else ""), "entries": by_key[(h, n)]})
     for g in groups:
         rank_entries(g["entries"])
     return groups

@@ -8,9 +8,11 @@ Checks, each problem reported with where it is (file, line, field) and how to fi
    finite numbers and integers of at most :data:`MAX_INT_DIGITS` digits, and valid against
    its schema (strictly: no coercion of wrong types; one message per bad field or line);
 2. metadata agrees with the manifest; the run is leaderboard-eligible (not the ``oracle``),
-   on the full test split, and finished: zero failed requests (:func:`check_finished`);
+   on the test split, whole or a fixed subset (its first ``--limit`` candidates in the
+   eval's hash order, at least :data:`MIN_SUBSET_ITEMS`; ranked apart, see
+   :func:`subset_size`), and finished: zero failed requests (:func:`check_finished`);
 3. the suite version and content hash are a known suite's;
-4. every candidate id of the split present exactly once, no unknown ids, and the
+4. every candidate id of the split (or of the subset) present exactly once, no unknown ids, and the
    candidate facts (label, task, operator, subtlety, changed lines) equal the suite's;
 5. every review is exactly what its raw model reply parses to (or, for the deterministic
    built-in baselines, what the baseline computes again); the scores are computed from
@@ -67,6 +69,8 @@ MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 20
 MAX_RAW_CHARS = 100_000
 MAX_MESSAGE = 2000
+MIN_SUBSET_ITEMS = 200
+"""The smallest test-split subset (``obench eval --limit N``) the leaderboard ranks, apart from full runs."""
 
 
 def printable(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -367,7 +371,7 @@ def _load(v: Validation, suites: dict[str, Path] | None) -> bool:
     if view.suite.version != suite.manifest.version:
         v.add("manifest.json: suite.version", f"{_short(view.suite.version)} but content hash "
               f"{suite.manifest.content_hash} is version {suite.manifest.version!r}")
-    return _check_ids(v, v.rows, suite, man.split)
+    return _check_ids(v, v.rows, suite, man.split, man.limit)
 
 
 def _check(v: Validation, sandbox: Any, n_boot: int) -> None:
@@ -432,19 +436,34 @@ def _check_metadata(v: Validation, meta: SubmissionMetadata, man: RunManifest, v
             v.add(f"metadata.json: {key}", f"{_short(a)} but manifest.json says {_short(b)}")
     if not man.leaderboard_eligible or view.reviewer.spec == "oracle":
         v.add("manifest.json: reviewer", "the oracle reads the hidden tests: it is a ceiling, not a leaderboard entry")
-    if man.split != "test" or man.limit:
-        v.add("manifest.json: split", f"the leaderboard ranks full test-split runs; this run is split {_short(man.split)}"
-              + (f" with --limit {man.limit}" if man.limit else "") + "; run `obench eval --split test` without --limit")
+    if man.split != "test":
+        v.add("manifest.json: split", f"the leaderboard ranks test-split runs; this run is split {_short(man.split)}; "
+              "run `obench eval --split test`")
+    if man.limit < 0 or 0 < man.limit < MIN_SUBSET_ITEMS:
+        v.add("manifest.json: limit", f"--limit {man.limit}: a subset entry needs at least {MIN_SUBSET_ITEMS} test "
+              f"items; run `obench eval --split test --limit {MIN_SUBSET_ITEMS}` (or more), or without --limit")
     if man.status != "complete":
         v.add("manifest.json: status", f"{_short(man.status)}: the run did not finish; re-run its command, then submit")
 
 
-def _check_ids(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, split: str) -> bool:
+def subset_size(limit: int, split_size: int) -> int:
+    """The subset a run with ``--limit limit`` scores, 0 for the whole split (a limit at or above its size).
+
+    Entries are ranked within (suite, subset size): a subset is the first ``limit`` candidates of the
+    split in the eval's fixed hash order (:func:`bench.runs.select_items`), so two entries of the same
+    size score the very same items."""
+    return limit if 0 < limit < split_size else 0
+
+
+def _check_ids(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, split: str, limit: int = 0) -> bool:
+    from bench.runs import select_items
+
     try:
-        expected = {c.candidate_id: c for c in suite.split(split)}
+        expected = {c.candidate_id: c for c in select_items(suite, split, limit)}
     except ValueError as exc:
         v.add("manifest.json: split", str(exc))
         return False
+    where = f"{split} split" + (f"'s first {len(expected)} in hash order (--limit {limit})" if limit else "")
     lines: dict[str, list[int]] = {}
     for n, p in rows:
         lines.setdefault(p.candidate_id, []).append(n)
@@ -454,9 +473,9 @@ def _check_ids(v: Validation, rows: list[tuple[int, Prediction]], suite: Any, sp
     if dupes:
         v.add("predictions.jsonl", f"{len(dupes)} candidate id(s) appear more than once: {_listed(dupes)}")
     if unknown:
-        v.add("predictions.jsonl", f"{len(unknown)} candidate id(s) are not in the {split} split: {_listed(unknown)}")
+        v.add("predictions.jsonl", f"{len(unknown)} candidate id(s) are not in the {where}: {_listed(unknown)}")
     if missing:
-        v.add("predictions.jsonl", f"{len(missing)} candidate id(s) of the {split} split are missing: {_listed(missing)}")
+        v.add("predictions.jsonl", f"{len(missing)} candidate id(s) of the {where} are missing: {_listed(missing)}")
     if dupes or unknown or missing:
         return False
     for n, p in rows:

@@ -160,12 +160,17 @@ def build_cmd(
     finally:
         sb.close()
     table = Table(title=f"leaderboard: {len(res.entries)} entries")
-    for col in ("rank", "name", "reviewer", "catch@5%fpr", "auroc", "checked"):
+    for col in ("suite", "items", "rank", "name", "reviewer", "catch@5%fpr", "auroc", "checked"):
         table.add_column(col)
-    for e in res.entries:
+
+    def num(est: dict[str, Any]) -> str:
+        return "n/a" if est["value"] is None else f"{est['value']:.3f}"
+
+    for e in res.entries:  # ranked within each (suite, subset) group: rank restarts at every group
         m = e["metrics"]
-        table.add_row(f"{e['rank']}{'=' if e['tied'] else ''}", escape(e["name"]), escape(e["reviewer"]),
-                      f"{m['catch@5%fpr']['value']:.3f}", f"{m['auroc']['value']:.3f}", e["reproduced"])
+        table.add_row(escape(f"{e['suite']['name']} {e['suite']['version']}"),
+                      f"{e['n_items']}{' (subset)' if e['subset'] else ''}", f"{e['rank']}{'=' if e['tied'] else ''}",
+                      escape(e["name"]), escape(e["reviewer"]), num(m["catch@5%fpr"]), num(m["auroc"]), e["reproduced"])
     out.print(table)
     for v in res.rejected:
         err.print(f"[bold red]rejected:[/] {escape(printable(str(v.path)))} ({len(v.problems)} problem(s))",

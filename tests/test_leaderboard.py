@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -139,7 +141,7 @@ def test_oracle_and_partial_runs_are_not_entries(tmp_path, eval_sandbox):
     assert "ceiling, not a leaderboard entry" in msg
     evaluate(EvalConfig(reviewer="lint", limit=30), suite, eval_sandbox, tmp_path / "lint30")
     d = submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
-    assert any("full test-split runs" in m and "--limit 30" in m for m in _problems(d, eval_sandbox))
+    assert any("--limit 30: a subset entry needs at least 200 test items" in m for m in _problems(d, eval_sandbox))
     with pytest.raises(SubmitError, match="already exists"):
         submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
     with pytest.raises(SubmitError, match="letters, digits"):
@@ -165,3 +167,58 @@ def test_cli_validate_exit_status(good, tmp_path):
     (d / "metadata.json").write_text("{not json")
     res = subprocess.run([*cli, str(d)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 1 and "metadata.json: not valid JSON" in res.stderr
+
+
+def test_a_subset_entry_is_checked_on_its_items_and_ranked_apart(tmp_path, eval_sandbox):
+    """``--limit 200`` on the test split is an entry of its own kind: its ids must be exactly the first 200 in the
+    eval's hash order, and it is ranked only against entries on those items, never with whole-split entries."""
+    from bench.runs import EvalConfig, evaluate, select_items
+    from leaderboard.site import short_hash
+
+    suite = load_suite()
+    evaluate(EvalConfig(reviewer="lint", limit=200), suite, eval_sandbox, tmp_path / "lint200")
+    subs = tmp_path / "subs"
+    d = submit(tmp_path / "lint200", "lint-first-200", root=subs)
+    v = validate_submission(d, sandbox=eval_sandbox)
+    assert v.ok, [str(p) for p in v.problems]
+    assert v.scores["n_items"] == 200
+    first = {c.candidate_id for c in select_items(suite, "test", 200)}
+    assert {p.candidate_id for p in v.predictions} == first
+
+    # an id from outside the subset, in place of one of it: caught by the subset's own id list
+    outside = select_items(suite, "test")[200]
+    swapped = _copy(d, tmp_path, "lint-first-200")
+    rows = _lines(swapped)
+    rows[0] = {**rows[0], **{k: getattr(outside, k) for k in ("candidate_id", "task_id", "label")}}
+    _write_lines(swapped, rows)
+    msgs = _problems(swapped, eval_sandbox)
+    assert any("not in the test split's first 200 in hash order (--limit 200)" in m and outside.candidate_id in m
+               for m in msgs), msgs
+    assert any("of the test split's first 200 in hash order (--limit 200) are missing" in m for m in msgs), msgs
+
+    # a manifest that claims a larger subset than its predictions hold
+    grown = _copy(d, tmp_path / "grown", "lint-first-200")
+    man = json.loads((grown / "manifest.json").read_text())
+    (grown / "manifest.json").write_text(json.dumps({**man, "limit": 250}))
+    assert any("50 candidate id(s) of the test split's first 250 in hash order (--limit 250) are missing" in m
+               for m in _problems(grown, eval_sandbox))
+
+    # on the site: the whole-split lint baseline and the subset entry are each rank 1 of their own table
+    shutil.copytree(SHIPPED / "baseline-lint-v2", subs / "baseline-lint-v2")
+    shutil.copytree(SHIPPED / "baseline-random-v2", subs / "baseline-random-v2")
+    res = build_site(subs, tmp_path / "site", sandbox=eval_sandbox, grids=tmp_path / "x", w2s=tmp_path / "x")
+    assert not res.rejected, [str(p) for v in res.rejected for p in v.problems]
+    doc = json.loads((tmp_path / "site" / "results.json").read_text())
+    groups = [(g["subset"], g["n_entries"]) for g in doc["suites"] if g["content_hash"] == suite.manifest.content_hash]
+    assert groups == [(0, 2), (200, 1)]
+    by_name = {e["name"]: e for e in doc["entries"]}
+    assert by_name["lint-first-200"]["subset"] == 200 and by_name["lint-first-200"]["rank"] == 1
+    assert by_name["baseline-lint-v2"]["subset"] == 0
+    html = (tmp_path / "site" / "index.html").read_text()
+    table = f'<table id="leaderboard-{short_hash(suite.manifest.content_hash)}-n200"'
+    assert table in html and 'data-name="lint-first-200"' in html.split(table, 1)[1].split("</table>", 1)[0]
+    main = html.split('<table id="leaderboard"', 1)[1].split("</table>", 1)[0]
+    assert 'data-name="lint-first-200"' not in main and 'data-name="baseline-lint-v2"' in main
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "site" / "results.csv").read_text())))
+    assert {r["name"]: r["subset"] for r in rows} == {"lint-first-200": "200", "baseline-lint-v2": "0",
+                                                       "baseline-random-v2": "0"}

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS = ["install", "direct-smollm2-135m", "direct-qwen2.5-coder-0.5b", "direct-qwen2.5-coder-1.5b", "exec-qwen0.5b",
          "ogr", "grid-honest", "grid-sneaky", "w2s", "submit-smollm2-135m-direct",
          "submit-qwen2.5-coder-0.5b-direct", "submit-qwen2.5-coder-1.5b-direct", "submit-qwen2.5-coder-0.5b-exec",
-         "leaderboard-build"]
+         "submit-qwen2.5-coder-0.5b-critique", "submit-qwen2.5-coder-0.5b-consultancy",
+         "submit-qwen2.5-coder-0.5b-debate", "leaderboard-build"]
 
 
 def dry_run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,8 +88,11 @@ def test_only_selects_steps_and_groups() -> None:
     proc = dry_run("--only", "w2s", "--subset", "50", "--out", "/tmp/elsewhere")
     assert proc.returncode == 0, proc.stderr
     assert all("/tmp/elsewhere/" in line for line in plan_commands(proc.stdout)["w2s"])
-    ogr = plan_commands(dry_run("--only", "ogr", "--subset", "50").stdout)["ogr"]
-    assert sum("--limit 50" in line for line in ogr) == 6
+    plan = plan_commands(dry_run("--only", "exec,ogr", "--subset", "50").stdout)
+    assert sum("--limit 50" in line for line in plan["ogr"]) == 5  # weak and strong direct, three strong protocols
+    (exec_run,) = plan["exec-qwen0.5b"]
+    assert "--protocol exec" in exec_run and "--limit 50" in exec_run  # exec is a subset entry, shared with OGR
+    assert any(f"--protocol-run {exec_run.split('--out ')[1].split()[0]}" in line for line in plan["ogr"])
 
 
 def test_only_unknown_step_fails_listing_the_known_ones() -> None:

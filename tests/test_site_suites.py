@@ -130,13 +130,14 @@ def test_results_keep_every_entry_with_its_suite(built):
     new, old, out = built["new"], built["old"], built["out"]
     doc = json.loads((out / "results.json").read_text())
     assert doc["suite"] == new
-    assert doc["suites"] == [{**new, "default": True, "n_entries": 2}, {**old, "default": False, "n_entries": 2}]
+    assert doc["suites"] == [{**new, "default": True, "subset": 0, "n_entries": 2},
+                             {**old, "default": False, "subset": 0, "n_entries": 2}]
     assert {e["name"]: e["suite"] for e in doc["entries"]} == {**{n: new for n in ON_NEW}, **{n: old for n in ON_OLD}}
     assert {r["name"]: r["suite"]["content_hash"] for r in doc["protocols"]} == {
         **{n: new["content_hash"] for n in ON_NEW}, **{n: old["content_hash"] for n in ON_OLD}}
     rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
-    assert header[11:13] == ["suite_version", "suite_content_hash"] and header[-1] == "suite_name"
+    assert header[11:13] == ["suite_version", "suite_content_hash"] and header[-2:] == ["suite_name", "subset"]
     assert [(r["name"], r["suite_name"], r["suite_version"], r["suite_content_hash"]) for r in rows][:2] == [
         ("a-lint", "tiny-v2", "2.0.0", new["content_hash"]), ("a-always-buggy", "tiny-v2", "2.0.0", new["content_hash"])]
     assert {r["name"]: (r["rank"], r["suite_name"]) for r in rows if r["name"] in ON_OLD} == {
@@ -185,3 +186,37 @@ def test_entries_only_on_another_suite_leave_the_default_table_empty(built, tmp_
 
 def test_the_default_suite_is_the_packaged_default_suite():
     assert default_suite(known_suites()) == suite_ref(DATA_DIR / suite_mod.DEFAULT_SUITE)
+
+
+def test_a_subset_protocol_entry_is_compared_on_its_own_items():
+    """OGR of a protocol entry on a subset uses the whole-split direct entries restricted to the subset's items
+    (the weak reviewer is perfect outside the subset and blind inside it: only the restriction gives weak = 0.5)."""
+    from bench.metrics.scoring import Item
+    from leaderboard.site import protocol_view
+
+    def item(tid: str, buggy: bool, p: float) -> Item:
+        return Item(task_id=tid, buggy=buggy, verdict="buggy" if p >= 0.5 else "correct", p_buggy=p)
+
+    ids = [(f"c{i:02d}", f"t{i // 4}", i % 2 == 0) for i in range(40)]
+    subset = {cid for cid, _, _ in ids[:20]}
+    weak = {cid: item(t, b, 0.5 if cid in subset else float(b)) for cid, t, b in ids}
+    strong = {cid: item(t, b, float(b)) for cid, t, b in ids}
+    proto = {cid: item(t, b, 0.9 if b else 0.4) for cid, t, b in ids if cid in subset}
+    suite = {"name": "s", "version": "1", "content_hash": "sha256:" + "0" * 64}
+
+    def entry(name: str, reviewer: str, protocol: str, n: int, strong_spec: str | None = None) -> dict:
+        est = {"value": 0.5, "ci": [0.4, 0.6]}
+        return {"name": name, "reviewer": reviewer, "protocol": protocol, "strong": strong_spec, "suite": suite,
+                "n_items": n, "subset": 20 if n == 20 else 0, "metrics": {"catch@5%fpr": est, "auroc": est}}
+
+    entries = [entry("weak", "w", "direct", 40), entry("strong", "s", "direct", 40),
+               entry("crit", "w", "critique", 20, "s")]
+    rows = {r["name"]: r for r in protocol_view(entries, {"weak": weak, "strong": strong, "crit": proto})}
+    ogr = rows["crit"]["ogr"]["auroc"]
+    assert rows["crit"]["ogr_from"] == {"weak": "weak", "strong": "strong"}
+    assert (ogr["n_items"], ogr["weak"], ogr["strong"], ogr["protocol"]) == (20, 0.5, 1.0, 1.0)
+    assert ogr["value"] == 1.0
+    # a direct entry that does not cover the protocol entry's items is not used
+    rows = {r["name"]: r for r in protocol_view(entries, {"weak": {k: v for k, v in weak.items() if k != "c00"},
+                                                          "strong": strong, "crit": proto})}
+    assert rows["crit"]["ogr"] is None and "no direct entry of `w`" in rows["crit"]["ogr_note"]

@@ -13,15 +13,18 @@ Steps (``--only`` takes step names or the group names install, direct, exec, ogr
 
 - ``install``: the three catalogue models (SmolLM2-135M, Qwen2.5-Coder-0.5B and -1.5B).
 - ``direct-<model>``: each model, protocol direct, schema-constrained, on the full test split.
-- ``exec-qwen0.5b``: Qwen-0.5B with the exec protocol on the full test split (the leaderboard only
-  ranks full test-split runs, so this is the run that is submitted).
+- ``exec-qwen0.5b``: Qwen-0.5B with the exec protocol on the first ``--subset`` test candidates in the
+  suite's fixed hash order (3-5 h on the whole split here); submitted as a subset entry, which the
+  leaderboard ranks only against entries on the same items.
 - ``ogr``: weak Qwen-0.5B, strong Qwen-1.5B; direct, exec, critique, consultancy and debate on the
   first ``--subset`` test candidates in the suite's fixed hash order (``obench eval --limit``); the
-  direct and exec subset runs share the full runs' stores, so they ask the models nothing new.
+  direct subset runs share the full runs' stores, so they ask the models nothing new, and exec is the
+  exec step's run.
 - ``grid-honest``, ``grid-sneaky``: generators Qwen-1.5B and Qwen-0.5B against four reviewers,
   published as ``leaderboard/grids/real-grid-<mode>``.
 - ``w2s``: Qwen-0.5B's train-split verdicts train a probe on Qwen-1.5B's states (llama.cpp); published to ``leaderboard/w2s/``.
-- ``submit-<model>``: submit, reproduce on 20 items, and finally ``obench leaderboard build``.
+- ``submit-<entry>``: submit (the direct runs, and the exec, critique, consultancy and debate subset
+  runs), reproduce on 20 items, and finally ``obench leaderboard build``.
 """
 
 from __future__ import annotations
@@ -237,8 +240,8 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
         steps.append(Step(f"direct-{m}", "direct", [_eval(f"local:{m}", direct[m], seed=seed, structured=True)],
                           estimates[m]))
     steps.append(Step(exec_dir.name, "exec", [
-        _eval(f"local:{QWEN05}", exec_dir, seed=seed, protocol="exec", structured=True)],
-        "630 candidates x up to 4 judge turns (3 runs): ~3-5 h"))
+        _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec", structured=True)],
+        f"{subset} candidates x up to 4 judge turns (3 runs): ~1-1.5 h (the whole split would take 3-5 h)"))
 
     ogr = out / "ogr"
     acts = [
@@ -246,12 +249,10 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
               store=direct[QWEN05] / "store.sqlite"),
         _eval(f"local:{QWEN15}", ogr / "strong-direct", seed=seed, limit=subset, structured=True,
               store=direct[QWEN15] / "store.sqlite"),
-        _eval(f"local:{QWEN05}", ogr / "exec", seed=seed, limit=subset, protocol="exec", structured=True,
-              store=exec_dir / "store.sqlite"),
     ]
     acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}",
                    structured=True) for p in OGR_PROTOCOLS]
-    runs = [ogr / "weak-direct", ogr / "strong-direct", ogr / "exec", *(ogr / p for p in OGR_PROTOCOLS)]
+    runs = [ogr / "weak-direct", ogr / "strong-direct", exec_dir, *(ogr / p for p in OGR_PROTOCOLS)]
     ogr_argv = ["obench", "ogr", "--weak-direct", str(runs[0]), "--strong-direct", str(runs[1])]
     for r in runs[2:]:
         ogr_argv += ["--protocol-run", str(r)]
@@ -260,7 +261,8 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
         (ogr / "ogr.json").stat().st_mtime >= (r / "predictions.jsonl").stat().st_mtime for r in runs
         if (r / "predictions.jsonl").exists())))
     steps.append(Step("ogr", "ogr", acts, f"{subset} candidates: critique ~2, consultancy ~4, debate ~6 turns each: "
-                                         "~4-10 h, debate about half (the direct and exec subsets come from the stores: ~1 min each)"))
+                                         "~4-10 h, debate about half (the direct subsets come from the stores: ~1 min each; "
+                                         "exec is the exec step's run)"))
 
     for mode in ("honest", "sneaky"):
         gdir, name = out / f"grid-{mode}", f"real-grid-{mode}"
@@ -287,7 +289,9 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     ], "700 train reviews x ~8 s (~1.5 h), then 1,330 texts through the 1.5B in llama.cpp (~1-2 h, saved every 64 "
        "texts, so it resumes)"))
 
+    # whole-split direct entries; the protocol runs are subset entries (the first `subset` test items, ranked apart)
     entries = [(f"real-{m}-direct", direct[m], m) for m in MODELS] + [(f"real-{QWEN05}-exec", exec_dir, QWEN05)]
+    entries += [(f"real-{QWEN05}-{p}", ogr / p, QWEN05) for p in OGR_PROTOCOLS]
     for name, run, m in entries:
         entry = SUBMISSIONS / name
         steps.append(Step(f"submit-{name.removeprefix('real-')}", "submit", [
@@ -399,7 +403,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", help="comma-separated step or group names (default: every step)")
     p.add_argument("--out", type=Path, default=Path("runs/real"), help="where the runs go (default: runs/real)")
     p.add_argument("--subset", type=int, default=200,
-                   help="test candidates of the protocol (OGR) runs: the first N in the suite's fixed hash order")
+                   help="test candidates of the protocol (exec, OGR) runs: the first N in the suite's fixed hash "
+                        "order (the leaderboard ranks subsets of at least 200)")
     p.add_argument("--seed", type=int, default=0, help="decoding and bootstrap seed of every run (default 0)")
     p.add_argument("--keep-going", action="store_true", help="after a failed step, go on with the next ones")
     args = p.parse_args(argv)
