@@ -62,6 +62,9 @@ GRID_GENERATORS = (f"local:{QWEN15}", f"local:{QWEN05}")
 OGR_PROTOCOLS = ("critique", "consultancy", "debate")
 W2S_FILES = ("manifest.json", "results.json", "report.md", "w2s.png")
 """What a published weak-to-strong experiment holds (as ``leaderboard/w2s/ngram-minilm``)."""
+OGR_ROUNDS = 1
+"""Consultancy and debate rounds of the OGR runs: one argument per strong model before the judge decides (the
+eval's default 2 would double their 1.5B turns, ~4 h more here)."""
 REPRODUCE_SAMPLE = 20
 ORG = "OversightBench"
 GROUPS = ("install", "direct", "exec", "ogr", "grid", "w2s", "submit")
@@ -193,12 +196,14 @@ class Step:
 
 
 def _eval(reviewer: str, out: Path, *, seed: int, split: str = "test", limit: int = 0, protocol: str = "direct",
-          strong: str | None = None, structured: bool = False, store: Path | None = None) -> Action:
+          strong: str | None = None, structured: bool = False, store: Path | None = None, rounds: int = 0) -> Action:
     argv = ["obench", "eval", "--reviewer", reviewer]
     if protocol != "direct":
         argv += ["--protocol", protocol]
     if strong:
         argv += ["--strong", strong]
+    if rounds:
+        argv += ["--rounds", str(rounds)]
     argv += ["--split", split]
     if limit:
         argv += ["--limit", str(limit)]
@@ -251,7 +256,7 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
               store=direct[QWEN15] / "store.sqlite"),
     ]
     acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}",
-                   structured=True) for p in OGR_PROTOCOLS]
+                   structured=True, rounds=OGR_ROUNDS if p in ("consultancy", "debate") else 0) for p in OGR_PROTOCOLS]
     runs = [ogr / "weak-direct", ogr / "strong-direct", exec_dir, *(ogr / p for p in OGR_PROTOCOLS)]
     ogr_argv = ["obench", "ogr", "--weak-direct", str(runs[0]), "--strong-direct", str(runs[1])]
     for r in runs[2:]:
@@ -260,9 +265,9 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     acts.append(Action(ogr_argv, lambda: (ogr / "ogr.json").is_file() and all(
         (ogr / "ogr.json").stat().st_mtime >= (r / "predictions.jsonl").stat().st_mtime for r in runs
         if (r / "predictions.jsonl").exists())))
-    steps.append(Step("ogr", "ogr", acts, f"{subset} candidates: critique ~2, consultancy ~4, debate ~6 turns each: "
-                                         "~4-10 h, debate about half (the direct subsets come from the stores: ~1 min each; "
-                                         "exec is the exec step's run)"))
+    steps.append(Step("ogr", "ogr", acts, f"{subset} candidates: critique 2, consultancy 2, debate 3 turns each "
+                                         f"(--rounds {OGR_ROUNDS}): ~5-6 h, debate about 40% (the direct subsets come "
+                                         "from the stores: ~1 min each; exec is the exec step's run)"))
 
     for mode in ("honest", "sneaky"):
         gdir, name = out / f"grid-{mode}", f"real-grid-{mode}"
