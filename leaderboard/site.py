@@ -72,6 +72,7 @@ class SiteResult:
 def load_grids(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Grids under ``root``, each cell recomputed from its stored predictions; a grid whose ``grid.json``
     claims other numbers than its predictions give is rejected. Heatmaps are drawn into ``out/plots``."""
+    from bench.generation import STATUSES
     from bench.generation.grid import heatmap, recompute
 
     grids, rejected = [], []
@@ -88,6 +89,7 @@ def load_grids(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
             rejected.append(f"{d.name}: grid.json claims other evasion rates than its predictions give ({', '.join(bad)})")
             continue
         doc["name"] = d.name
+        doc["statuses"] = list(STATUSES.get(doc.get("mode", ""), ()))
         heatmap(doc, out / "plots" / f"grid-{d.name}.png")
         doc["heatmap"] = f"plots/grid-{d.name}.png"
         grids.append(doc)

@@ -169,6 +169,9 @@ def test_grid_matrix_heatmap_and_generator_view(suite, tmp_path):
     assert [g["name"] for g in site.grids] == ["test-grid"] and not site.rejected_grids
     html = (tmp_path / "site" / "generators.html").read_text()
     assert "openai:gen-a" in html and "plots/grid-test-grid.png" in html
+    status = html.split('id="grid-status-test-grid"', 1)[1].split("</table>", 1)[0]
+    row_b = status.split('data-generator="openai:gen-b"', 1)[1].split("</tr>", 1)[0]
+    assert f'data-status="ok">{n_bug_tasks}</td>' in row_b  # the samples by status, as generated
     assert (tmp_path / "site" / "plots" / "grid-test-grid.png").stat().st_size > 0
     # a grid whose claims differ from its predictions is rejected
     claimed = json.loads((grids / "test-grid" / "grid.json").read_text())

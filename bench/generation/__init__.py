@@ -11,8 +11,8 @@ May import: ``bench.runs``, ``bench.reviewing``, ``bench.metrics``, ``bench.mode
 """
 
 from bench.generation.extract import Extraction, extract_code
-from bench.generation.generate import GenerateError, GenerateRunConfig, load_generations, run_generation
+from bench.generation.generate import STATUSES, GenerateError, GenerateRunConfig, load_generations, run_generation
 from bench.generation.grid import publish, recompute, run_grid
 
-__all__ = ["Extraction", "GenerateError", "GenerateRunConfig", "extract_code", "load_generations", "publish",
+__all__ = ["STATUSES", "Extraction", "GenerateError", "GenerateRunConfig", "extract_code", "load_generations", "publish",
            "recompute", "run_generation", "run_grid"]
