@@ -40,22 +40,35 @@ GRIDS_DIR = Path(__file__).resolve().parent / "grids"
 W2S_DIR = Path(__file__).resolve().parent / "w2s"
 
 
-def load_w2s(root: Path, out: Path) -> list[dict[str, Any]]:
-    """Weak-to-strong experiments under ``root`` (``obench w2s`` output dirs), with their plots copied to the site."""
+def load_w2s(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Weak-to-strong experiments under ``root`` (``obench w2s`` output dirs), every number recomputed from the
+    experiment's ``predictions.jsonl`` (:func:`bench.w2s.recompute_results`), with their plots copied to the site.
+    An experiment that cannot be recomputed, or whose ``results.json`` claims other numbers, is rejected."""
+    from bench.w2s import load_results, recompute_results
     from bench.w2s.report import leaderboard_summary
 
-    found = []
+    found, rejected = [], []
     for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
         try:
-            summary = leaderboard_summary(d)
-        except (OSError, ValueError, KeyError):
+            claimed, _ = load_results(d)
+            results = recompute_results(d)
+            summary = leaderboard_summary(d, results)
+        except (OSError, ValueError, KeyError) as exc:
+            rejected.append(f"{d.name}: {printable(str(exc), 300)}")
+            continue
+        if _rounded(results.model_dump()) != _rounded(claimed.model_dump()):
+            bad = [f"{m.method} {k}" for m, c in zip(results.methods, claimed.methods) for k in results.metrics
+                   if _rounded(m.mean[k].model_dump()) != _rounded(c.mean[k].model_dump())] \
+                if len(results.methods) == len(claimed.methods) else []
+            rejected.append(f"{d.name}: results.json claims other numbers than its predictions give"
+                            + (f" ({', '.join(bad)})" if bad else ""))
             continue
         summary["name"] = d.name
         if (d / "w2s.png").exists():
             shutil.copyfile(d / "w2s.png", out / "plots" / f"w2s-{d.name}.png")
             summary["plot"] = f"plots/w2s-{d.name}.png"
         found.append(summary)
-    return found
+    return found, rejected
 
 
 @dataclass
@@ -96,10 +109,22 @@ def load_grids(root: Path, out: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return grids, rejected
 
 
+def _rounded(x: Any, digits: int = 9) -> Any:
+    """``x`` with every float rounded to ``digits`` places: recomputed and claimed numbers may differ in the last
+    bits across machines (summation order), never in the ninth decimal."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {k: _rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_rounded(v, digits) for v in x]
+    return x
+
+
 def _cell_value(doc: dict[str, Any], g: str, r: str) -> float | None:
     cell = doc.get("cells", {}).get(g, {}).get(r)
     v = cell["evasion_rate"]["value"] if cell else None
-    return None if v is None else round(float(v), 9)
+    return None if v is None else _rounded(float(v))
 
 
 def bibtex(suite: dict[str, Any]) -> str:
@@ -252,7 +277,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
             label_key="label") else None)
     overview = groups[0]["overview"]
     result.grids, result.rejected_grids = load_grids(grids, out)
-    w2s_rows = load_w2s(w2s, out)
+    w2s_rows, rejected_w2s = load_w2s(w2s, out)
     protocol_rows = protocol_view(entries, {n: {p.candidate_id: p.item() for p in v.predictions}
                                             for n, v in by_name.items()},
                                   suite_order=[g["suite"]["content_hash"] for g in groups if not g["subset"]])
@@ -272,6 +297,7 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
                         for v in result.rejected],
            "protocols": protocol_rows,
            "w2s": w2s_rows,
+           "rejected_w2s": rejected_w2s,
            "generator_grids": [{k: v for k, v in g.items() if k != "heatmap"} for g in result.grids],
            "rejected_grids": result.rejected_grids}
     (out / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
@@ -281,7 +307,8 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
               "table_metrics": TABLE_METRICS, "primary": PRIMARY}
     (out / "index.html").write_text(env.get_template("index.html.j2").render(
         entries=entries, groups=groups, overview=overview, rejected=result.rejected, grids=result.grids, **common))
-    (out / "w2s.html").write_text(env.get_template("w2s.html.j2").render(experiments=w2s_rows, **common))
+    (out / "w2s.html").write_text(env.get_template("w2s.html.j2").render(experiments=w2s_rows, rejected_w2s=rejected_w2s,
+                                                                                      **common))
     (out / "protocols.html").write_text(env.get_template("protocols.html.j2").render(
         rows=protocol_rows, groups=protocol_groups, **common))
     (out / "generators.html").write_text(env.get_template("generators.html.j2").render(

@@ -225,6 +225,37 @@ def test_outputs_predictions_summary_and_coverage(data, suite, tmp_path):
     json.dumps(summary)
 
 
+def test_the_w2s_view_recomputes_every_number_from_the_predictions(data, tmp_path):
+    """The site shows what predictions.jsonl gives, never what results.json claims: an edited number, a missing
+    prediction or no predictions at all reject the experiment, with the reason."""
+    import shutil
+
+    from bench.w2s import recompute_results
+    from leaderboard.site import load_w2s
+
+    part = W2SData(data.train[:200], data.test)
+    weak = given_weak(part, truth(part.train), uniform(part.test, 3), "partial")
+    res = _run(data, weak, tmp_path / "x" / "good", methods=("naive", "bootstrap"), seeds=(0, 1))
+    assert recompute_results(tmp_path / "x" / "good").model_dump() == res.model_dump()
+    root, site = tmp_path / "x", tmp_path / "site"
+    (site / "plots").mkdir(parents=True)
+    for name in ("edited", "dropped", "bare"):
+        shutil.copytree(root / "good", root / name, ignore=shutil.ignore_patterns("cache"))
+    doc = json.loads((root / "edited" / "results.json").read_text())
+    doc["methods"][0]["mean"]["auroc"]["pgr"]["value"] = 0.99
+    (root / "edited" / "results.json").write_text(json.dumps(doc))
+    lines = (root / "dropped" / "predictions.jsonl").read_text().splitlines()
+    (root / "dropped" / "predictions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    (root / "bare" / "predictions.jsonl").unlink()
+    shown, rejected = load_w2s(root, site)
+    assert [x["name"] for x in shown] == ["good"]
+    assert shown[0]["rows"][0]["pgr"] == res.methods[0].mean["auroc"].pgr.value
+    why = dict(r.split(": ", 1) for r in rejected)
+    assert set(why) == {"edited", "dropped", "bare"}
+    assert why["edited"] == "results.json claims other numbers than its predictions give (naive auroc)"
+    assert "do not cover exactly the" in why["dropped"] and "no predictions.jsonl" in why["bare"]
+
+
 def test_embedding_cache_is_reused(data, tmp_path):
     enc = SyntheticEncoder(data)
     texts = [e.text for e in data.test[:20]]

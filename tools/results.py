@@ -60,7 +60,7 @@ HUB = {SMOL: "HuggingFaceTB/SmolLM2-135M-Instruct", QWEN05: "Qwen/Qwen2.5-Coder-
 GRID_REVIEWERS = (f"local:{SMOL}", f"local:{QWEN05}", "lint", f"local:{QWEN15}")
 GRID_GENERATORS = (f"local:{QWEN15}", f"local:{QWEN05}")
 OGR_PROTOCOLS = ("critique", "consultancy", "debate")
-W2S_FILES = ("manifest.json", "results.json", "report.md", "w2s.png")
+W2S_FILES = ("manifest.json", "results.json", "predictions.jsonl", "report.md", "w2s.png")
 """What a published weak-to-strong experiment holds (as ``leaderboard/w2s/ngram-minilm``)."""
 OGR_ROUNDS = 1
 """Consultancy and debate rounds of the OGR runs: one argument per strong model before the judge decides (the

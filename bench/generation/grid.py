@@ -22,7 +22,7 @@ from typing import Any
 from bench.generation.generate import GenerateRunConfig, load_generations, run_generation
 from bench.models import ModelOptions
 from bench.runs.evaluate import EvalConfig, evaluate, slug
-from bench.runs.rundir import compute_scores, load_predictions
+from bench.runs.rundir import compute_scores, load_predictions, utc_now
 from harness.sandbox import Sandbox
 from tasks.suite import Suite, load_suite
 
@@ -81,6 +81,7 @@ def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, s
             scores = evaluate(EvalConfig(reviewer=r, split=split, seed=seed, model_options=opts), gsuite, sandbox, cdir)
             doc["cells"][g][r] = cell_from_scores(scores, mode, summary)
     out.mkdir(parents=True, exist_ok=True)
+    doc["created_at"] = utc_now()  # when the grid finished (the site shows it)
     (out / "grid.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     heatmap(doc, out / "heatmap.png")
     (out / "grid.md").write_text(markdown(doc))

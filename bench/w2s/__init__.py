@@ -29,7 +29,7 @@ and ``harness``. Imported by ``leaderboard`` (the w2s view) and the CLI.
 from __future__ import annotations
 
 from bench.w2s.data import Example, W2SData, W2SError, load_data, student_text
-from bench.w2s.experiment import W2SConfig, load_results, run_w2s
+from bench.w2s.experiment import W2SConfig, load_results, recompute_results, run_w2s, score_w2s
 from bench.w2s.losses import alpha_at, aux_conf_loss, hardened, naive_loss
 from bench.w2s.pgr import PGR_METRICS, pgr_stats
 from bench.w2s.records import W2SManifest, W2SPrediction, W2SResults
@@ -41,5 +41,6 @@ from bench.w2s.weak import WeakLabels, ngram_weak, resolve_weak, weak_from_runs,
 __all__ = ["METHODS", "PGR_METRICS", "Encoder", "Example", "HFEncoder", "TrainConfig", "W2SConfig", "W2SData",
            "W2SError", "W2SManifest", "W2SPrediction", "W2SResults", "WeakLabels", "alpha_at", "aux_conf_loss",
            "check_methods", "create_student", "embed", "hardened", "leaderboard_summary", "load_data", "load_results",
-           "naive_loss", "ngram_weak", "pgr_stats", "resolve_weak", "run_w2s", "student_text", "weak_from_runs",
+           "naive_loss", "ngram_weak", "pgr_stats", "recompute_results", "resolve_weak", "run_w2s", "score_w2s",
+           "student_text", "weak_from_runs",
            "weak_from_spec"]

@@ -88,14 +88,48 @@ def _pgr(i: Interval) -> PGREst:
 class _Scorer:
     """Metrics of p_buggy vectors on the test items, with :func:`bench.metrics.scoring.score` CIs by task."""
 
-    def __init__(self, data: W2SData, n_boot: int, seed: int) -> None:
-        self.data, self.n_boot, self.seed = data, n_boot, seed
+    def __init__(self, task_ids: Sequence[str], y: np.ndarray, n_boot: int, seed: int) -> None:
+        self.task_ids, self.y, self.n_boot, self.seed = list(task_ids), y, n_boot, seed
 
     def __call__(self, p: np.ndarray) -> dict[str, Est]:
-        items = [Item(task_id=e.task_id, buggy=e.buggy, verdict="buggy" if v >= 0.5 else "correct", p_buggy=float(v))
-                 for e, v in zip(self.data.test, p)]
+        items = [Item(task_id=t, buggy=bool(b), verdict="buggy" if v >= 0.5 else "correct", p_buggy=float(v))
+                 for t, b, v in zip(self.task_ids, self.y, p)]
         est = score(items, n_boot=self.n_boot, seed=self.seed)
         return {m: _est(est[m]) for m in PGR_METRICS}
+
+
+def score_w2s(y_test: np.ndarray, test_tasks: Sequence[str], weak: np.ndarray, ceilings: dict[int, np.ndarray],
+              w2s: dict[str, dict[int, np.ndarray]], inter: dict[int, np.ndarray], *, methods: Sequence[str],
+              seeds: Sequence[int], n_boot: int, boot_seed: int) -> tuple[dict[str, Est], list[MethodResult]]:
+    """The floor's metrics and every method's results from test-split p_buggy vectors (one home of the scoring:
+    :func:`run_w2s` and :func:`recompute_results` both call it).
+
+    Args:
+        y_test: 1 for buggy, per test item; ``test_tasks`` their task ids (the bootstrap resamples tasks).
+        weak: the weak supervisor's p_buggy; ``ceilings[seed]`` the ground-truth student's;
+            ``w2s[method][seed]`` each weak-trained student's; ``inter[seed]`` the bootstrap method's
+            intermediate predictions.
+    """
+    scorer = _Scorer(test_tasks, y_test, n_boot, boot_seed)
+    weak_est = scorer(weak)
+    ceil_est = {s: scorer(ceilings[s]) for s in seeds}
+    results: list[MethodResult] = []
+    for m in methods:
+        stats = {k: pgr_stats(k, y_test, test_tasks, weak, [w2s[m][s] for s in seeds],
+                              [ceilings[s] for s in seeds], n_boot=n_boot, seed=boot_seed)
+                 for k in PGR_METRICS}
+        seeds_out = []
+        for j, s in enumerate(seeds):
+            seeds_out.append(SeedResult(
+                seed=s, w2s=scorer(w2s[m][s]), ceiling=ceil_est[s],
+                gap={k: _interval(stats[k].per_seed_gap[j]) for k in PGR_METRICS},
+                pgr={k: _pgr(stats[k].per_seed_pgr[j]) for k in PGR_METRICS},
+                intermediate=scorer(inter[s]) if m == "bootstrap" else None))
+        mean = {k: MeanResult(weak=weak_est[k], w2s=_interval(stats[k].w2s_mean),
+                              ceiling=_interval(stats[k].ceiling_mean), gap=_interval(stats[k].gap),
+                              pgr=_pgr(stats[k].pgr), pgr_seed_sd=stats[k].pgr_seed_sd) for k in PGR_METRICS}
+        results.append(MethodResult(method=m, seeds=seeds_out, mean=mean))
+    return weak_est, results
 
 
 def _rows(data: W2SData, split: str, p: np.ndarray, role: str, method: str | None = None,
@@ -208,26 +242,9 @@ def run_w2s(cfg: W2SConfig, data: W2SData, weak: WeakLabels, student: Encoder, o
     t_train = time.monotonic()
 
     say("scoring")
-    scorer = _Scorer(data, cfg.n_boot, cfg.boot_seed)
-    weak_est = scorer(w_test)
-    ceil_est = {s: scorer(p) for s, p in ceilings.items()}
-    results: list[MethodResult] = []
     test_tasks = [e.task_id for e in data.test]
-    for m in methods:
-        stats = {k: pgr_stats(k, y_test, test_tasks, w_test, [w2s[m][s] for s in cfg.seeds],
-                              [ceilings[s] for s in cfg.seeds], n_boot=cfg.n_boot, seed=cfg.boot_seed)
-                 for k in PGR_METRICS}
-        seeds_out = []
-        for j, s in enumerate(cfg.seeds):
-            seeds_out.append(SeedResult(
-                seed=s, w2s=scorer(w2s[m][s]), ceiling=ceil_est[s],
-                gap={k: _interval(stats[k].per_seed_gap[j]) for k in PGR_METRICS},
-                pgr={k: _pgr(stats[k].per_seed_pgr[j]) for k in PGR_METRICS},
-                intermediate=scorer(inter[s]) if m == "bootstrap" else None))
-        mean = {k: MeanResult(weak=weak_est[k], w2s=_interval(stats[k].w2s_mean),
-                              ceiling=_interval(stats[k].ceiling_mean), gap=_interval(stats[k].gap),
-                              pgr=_pgr(stats[k].pgr), pgr_seed_sd=stats[k].pgr_seed_sd) for k in PGR_METRICS}
-        results.append(MethodResult(method=m, seeds=seeds_out, mean=mean))
+    weak_est, results = score_w2s(y_test, test_tasks, w_test, ceilings, w2s, inter, methods=methods, seeds=cfg.seeds,
+                                  n_boot=cfg.n_boot, boot_seed=cfg.boot_seed)
     res = W2SResults(metrics=list(PGR_METRICS), weak_spec=weak.spec, student=student.spec,
                      student_input=data.student_input, mode=cfg.mode,
                      seeds=list(cfg.seeds), n_train=len(data.train), n_test=len(data.test),
@@ -278,3 +295,67 @@ def load_results(out: Path) -> tuple[W2SResults, W2SManifest]:
     except ValueError as exc:
         raise W2SError(f"{out}: unreadable w2s results: {str(exc).splitlines()[0]}") from exc
     return res, man
+
+
+def recompute_results(out: Path) -> W2SResults:
+    """An experiment's results recomputed from its ``predictions.jsonl`` (the test-split p_buggy of the floor,
+    every ceiling and every student), never from the numbers in ``results.json``: the leaderboard's w2s view.
+
+    The descriptive fields (supervisor, student, train size) and the bootstrap settings are taken from
+    ``results.json``; every number is computed again by :func:`score_w2s`, on the test items in the order of the
+    weak rows (the order the experiment scored them in).
+
+    Raises:
+        W2SError: a missing or unreadable file, a line that is not a prediction, or predictions that do not
+            cover every (role, method, seed) of the results on the same candidates.
+    """
+    claimed, _ = load_results(out)
+    path = Path(out) / "predictions.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise W2SError(f"{out}: no predictions.jsonl, so its numbers cannot be recomputed; publish the experiment "
+                       "directory's predictions.jsonl with results.json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise W2SError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from None
+    by_key: dict[tuple[str, str | None, int | None], dict[str, float]] = {}
+    weak_order: list[tuple[str, str, bool]] = []
+    for n, line in enumerate(lines, 1):
+        try:
+            row = W2SPrediction.model_validate_json(line)
+        except ValueError as exc:
+            raise W2SError(f"{path}:{n}: not a w2s prediction ({str(exc).splitlines()[0]})") from None
+        if row.split != "test" or row.label not in ("buggy", "correct") or not np.isfinite(row.p_buggy):
+            raise W2SError(f"{path}:{n}: split {row.split!r}, label {row.label!r}, p_buggy {row.p_buggy!r}: "
+                           "expected a test-split row, label buggy or correct, a finite p_buggy")
+        seen = by_key.setdefault((row.role, row.method, row.seed), {})
+        if row.candidate_id in seen:
+            raise W2SError(f"{path}:{n}: {row.candidate_id} appears twice for role {row.role}, method {row.method}, "
+                           f"seed {row.seed}")
+        seen[row.candidate_id] = row.p_buggy
+        if row.role == "weak":
+            weak_order.append((row.candidate_id, row.task_id, row.label == "buggy"))
+    ids = [c for c, _, _ in weak_order]
+    if not ids:
+        raise W2SError(f"{path}: no weak rows (role weak): the floor cannot be recomputed")
+
+    def vec(role: str, method: str | None, seed: int | None) -> np.ndarray:
+        got = by_key.get((role, method, seed))
+        if got is None or set(got) != set(ids):
+            raise W2SError(f"{path}: the {role} predictions" + (f" of method {method}" if method else "")
+                           + (f", seed {seed}" if seed is not None else "") + " do not cover exactly the "
+                           f"{len(ids)} test candidates of the weak rows")
+        return np.array([got[c] for c in ids], dtype=float)
+
+    methods = [m.method for m in claimed.methods]
+    seeds = list(claimed.seeds)
+    ceilings = {s: vec("ceiling", None, s) for s in seeds}
+    w2s = {m: {s: vec("w2s", m, s) for s in seeds} for m in methods}
+    inter = {s: vec("intermediate", "bootstrap", s) for s in seeds} if "bootstrap" in methods else {}
+    y = np.array([b for _, _, b in weak_order], dtype=int)
+    tasks = [t for _, t, _ in weak_order]
+    n_boot, boot_seed = int(claimed.ci.get("n_boot", 1000)), int(claimed.ci.get("seed", 0))
+    weak_est, results = score_w2s(y, tasks, vec("weak", None, None), ceilings, w2s, inter, methods=methods,
+                                  seeds=seeds, n_boot=n_boot, boot_seed=boot_seed)
+    return claimed.model_copy(update={"weak": weak_est, "methods": results, "n_test": len(ids),
+                                      "n_test_tasks": len(set(tasks))})

@@ -123,7 +123,7 @@ def write_report(path: Path, res: W2SResults, man: W2SManifest) -> None:
     path.write_text(render_report(res, man), encoding="utf-8")
 
 
-def leaderboard_summary(out: Path) -> dict[str, Any]:
+def leaderboard_summary(out: Path, results: W2SResults | None = None) -> dict[str, Any]:
     """A compact dict of an experiment for the leaderboard's w2s view.
 
     Shape::
@@ -139,11 +139,13 @@ def leaderboard_summary(out: Path) -> dict[str, Any]:
          "ci": str, "created_at": str}
 
     One row per (method, metric); values are floats or None, intervals ``[lo, hi]``;
-    ``pgr`` is None exactly when ``undefined`` holds the reason.
+    ``pgr`` is None exactly when ``undefined`` holds the reason. ``results`` replaces the numbers of
+    ``results.json`` (the leaderboard passes :func:`bench.w2s.experiment.recompute_results`).
     """
     from bench.w2s.experiment import load_results
 
     res, man = load_results(out)
+    res = results if results is not None else res
     rows = []
     for m in res.methods:
         for metric in res.metrics:
