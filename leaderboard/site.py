@@ -185,7 +185,7 @@ def _entry(v: Validation) -> dict[str, Any]:
     strong = view.reviewer.strong
     return {
         "reproduced": reproduction_status(v), "reproduction": _reproduction(v),
-        "strong": strong.spec if strong else None, "budgets": view.reviewer.budgets,
+        "strong": strong.spec if strong else None, "ogr_strong": meta.ogr_strong, "budgets": view.reviewer.budgets,
         "name": meta.name, "org": meta.org, "paper": meta.paper, "open_weights": meta.open_weights,
         "reviewer": meta.reviewer, "protocol": meta.protocol, "split": meta.split, "date": meta.submitted_at,
         "n_items": v.scores["n_items"], "n_abstain": v.scores["n_abstain"], "n_errors": v.scores["n_errors"],
@@ -324,8 +324,9 @@ def build_site(submissions: Path = SUBMISSIONS_DIR, out: Path = SITE_DIR, sandbo
 def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, dict[str, Any]],
                   suite_order: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One row per entry, grouped by suite (in ``suite_order``, content hashes) then by protocol; OGR for protocol
-    entries whose judge and strong model both have direct entries on the board on the same suite that cover the
-    entry's items (recomputed from the three entries' predictions on the protocol entry's items, CI by task).
+    entries whose judge and strong model (for a protocol without one, such as exec: the ``ogr_strong`` reviewer its
+    submitter named) both have direct entries on the board on the same suite that cover the entry's items
+    (recomputed from the three entries' predictions on the protocol entry's items, CI by task).
 
     ``items`` maps each entry's name to its scored items by candidate id."""
     from bench.metrics.scoring import oversight_gap_recovered
@@ -348,13 +349,18 @@ def protocol_view(entries: Sequence[dict[str, Any]], items: dict[str, dict[str, 
     for e in sorted(entries, key=lambda e: (order.get(on(e), len(order)), on(e), e["protocol"] != "direct",
                                             e["protocol"], -(e["metrics"][PRIMARY]["value"] or 0))):
         row = {"name": e["name"], "protocol": e["protocol"], "reviewer": e["reviewer"], "strong": e.get("strong"),
+               "ogr_strong": e.get("ogr_strong"),
                "n_items": e["n_items"], "subset": e["subset"],
                "metrics": {m: e["metrics"][m] for m in (PRIMARY, "auroc")}, "ogr": None, "ogr_note": "",
                "suite": e["suite"]}
         if e["protocol"] != "direct":
-            weak, strong = covering(e, e["reviewer"]), covering(e, e.get("strong") or "")
-            if weak is None or strong is None:
-                missing = [s for s, x in ((e["reviewer"], weak), (e.get("strong") or "?", strong)) if x is None]
+            ref = e.get("strong") or e.get("ogr_strong") or ""  # exec has no strong model: the submitter names one
+            weak, strong = covering(e, e["reviewer"]), covering(e, ref)
+            if not ref:
+                row["ogr_note"] = ("no strong reference: submit with `--ogr-strong SPEC` to compare with that "
+                                   "reviewer's direct entry")
+            elif weak is None or strong is None:
+                missing = [s for s, x in ((e["reviewer"], weak), (ref, strong)) if x is None]
                 row["ogr_note"] = "no direct entry of " + " and ".join(f"`{m}`" for m in missing) + (
                     " on this suite" + (" covering its items" if e["subset"] else "")
                     if any(m in elsewhere for m in missing) else "")

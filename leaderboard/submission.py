@@ -65,6 +65,9 @@ class SubmissionMetadata(BaseModel):
     suite_content_hash: str = Field(max_length=MAX_TEXT)
     n_items: int
     claimed: dict[str, Claim] = Field(description="scores.json of the run at submission: metric -> {value, ci}")
+    ogr_strong: str | None = Field(default=None, max_length=2000, description=(
+        "for a protocol without a strong model of its own (exec): the reviewer spec whose direct entry is the "
+        "strong reference of this entry's OGR on the protocol view"))
 
     @field_validator("name")
     @classmethod
@@ -207,11 +210,15 @@ class SubmitError(ValueError):
 
 
 def submit(run_dir: Path, name: str, *, org: str = "", paper: str | None = None, open_weights: bool | None = None,
-           root: Path = SUBMISSIONS_DIR, force: bool = False) -> Path:
+           root: Path = SUBMISSIONS_DIR, force: bool = False, ogr_strong: str | None = None) -> Path:
     """Copy a run into ``root/<name>/`` with its metadata; returns the submission directory.
 
+    ``ogr_strong`` names the strong reference of a protocol entry that has no strong model of its own (exec):
+    the protocol view computes its OGR against that reviewer's direct entry.
+
     Raises:
-        SubmitError: bad name or URL, a run that is not complete, or an existing entry (without ``force``).
+        SubmitError: bad name or URL, a run that is not complete, an ``ogr_strong`` on a direct run or on a
+            protocol that has its own strong model, or an existing entry (without ``force``).
     """
     run_dir = Path(run_dir)
     try:
@@ -226,13 +233,16 @@ def submit(run_dir: Path, name: str, *, org: str = "", paper: str | None = None,
     if not scores_path.exists():
         raise SubmitError(f"{scores_path} is missing: run `obench report {run_dir}` first")
     scores = json.loads(scores_path.read_text())
+    if ogr_strong is not None and (manifest.protocol == "direct" or (manifest.reviewer.get("strong") or {})):
+        raise SubmitError(f"--ogr-strong is for a protocol without a strong model of its own (exec); this run is "
+                          f"{manifest.protocol}" + (" with its own strong model" if manifest.protocol != "direct" else ""))
     try:
         meta = SubmissionMetadata(
             name=name, org=org, paper=paper, open_weights=open_weights,
             submitted_at=_dt.datetime.now(_dt.UTC).date().isoformat(), reviewer=manifest.reviewer.get("spec", ""),
             protocol=manifest.protocol, split=manifest.split, suite_name=manifest.suite.get("name", ""),
             suite_version=manifest.suite.get("version", ""), suite_content_hash=manifest.suite.get("content_hash", ""),
-            n_items=manifest.n_items, claimed={m: scores[m] for m in METRICS if m in scores},
+            n_items=manifest.n_items, claimed={m: scores[m] for m in METRICS if m in scores}, ogr_strong=ogr_strong,
         )
     except ValueError as exc:
         raise SubmitError(f"bad submission metadata: {exc}") from exc

@@ -35,11 +35,15 @@ def submit_cmd(
     open_weights: Annotated[YesNo | None, typer.Option("--open-weights")] = None,
     root: Annotated[Path, typer.Option("--submissions", help="Submissions directory.")] = SUBMISSIONS_DIR,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing entry of that name.")] = False,
+    ogr_strong: Annotated[str | None, typer.Option(
+        "--ogr-strong", help="exec (a protocol without a strong model): the reviewer spec whose direct entry is "
+                             "the strong reference of its OGR on the protocol view.")] = None,
 ) -> None:
     """Copy a run into leaderboard/submissions/NAME/ (metadata.json, manifest.json, predictions.jsonl) and validate it."""
     try:
         dest = submit(run_dir, name, org=org, paper=paper,
-                      open_weights=None if open_weights is None else open_weights == YesNo.yes, root=root, force=force)
+                      open_weights=None if open_weights is None else open_weights == YesNo.yes, root=root, force=force,
+                      ogr_strong=ogr_strong)
     except SubmitError as exc:
         fail(str(exc))
     out.print(f"wrote {escape(str(dest))}", highlight=False)

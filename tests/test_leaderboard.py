@@ -222,3 +222,9 @@ def test_a_subset_entry_is_checked_on_its_items_and_ranked_apart(tmp_path, eval_
     rows = list(csv.DictReader(io.StringIO((tmp_path / "site" / "results.csv").read_text())))
     assert {r["name"]: r["subset"] for r in rows} == {"lint-first-200": "200", "baseline-lint-v2": "0",
                                                        "baseline-random-v2": "0"}
+
+
+def test_ogr_strong_is_only_for_a_protocol_without_a_strong_model(model_run, tmp_path):
+    with pytest.raises(SubmitError, match="--ogr-strong is for a protocol without a strong model of its own"):
+        submit(model_run, "direct-with-ref", ogr_strong="local:qwen2.5-coder-1.5b", root=tmp_path)
+    assert not (tmp_path / "direct-with-ref").exists()

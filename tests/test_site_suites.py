@@ -210,13 +210,18 @@ def test_a_subset_protocol_entry_is_compared_on_its_own_items():
                 "n_items": n, "subset": 20 if n == 20 else 0, "metrics": {"catch@5%fpr": est, "auroc": est}}
 
     entries = [entry("weak", "w", "direct", 40), entry("strong", "s", "direct", 40),
-               entry("crit", "w", "critique", 20, "s")]
-    rows = {r["name"]: r for r in protocol_view(entries, {"weak": weak, "strong": strong, "crit": proto})}
+               entry("crit", "w", "critique", 20, "s"), entry("exec", "w", "exec", 20), entry("exec-ref", "w", "exec", 20)]
+    entries[-1]["ogr_strong"] = "s"  # exec has no strong model: its submitter names the reference
+    rows = {r["name"]: r for r in protocol_view(entries, {"weak": weak, "strong": strong, "crit": proto, "exec": proto,
+                                                          "exec-ref": proto})}
+    assert rows["exec"]["ogr"] is None and "--ogr-strong" in rows["exec"]["ogr_note"]
+    assert rows["exec-ref"]["ogr"] == rows["crit"]["ogr"] and rows["exec-ref"]["ogr_from"]["strong"] == "strong"
     ogr = rows["crit"]["ogr"]["auroc"]
     assert rows["crit"]["ogr_from"] == {"weak": "weak", "strong": "strong"}
     assert (ogr["n_items"], ogr["weak"], ogr["strong"], ogr["protocol"]) == (20, 0.5, 1.0, 1.0)
     assert ogr["value"] == 1.0
     # a direct entry that does not cover the protocol entry's items is not used
     rows = {r["name"]: r for r in protocol_view(entries, {"weak": {k: v for k, v in weak.items() if k != "c00"},
-                                                          "strong": strong, "crit": proto})}
+                                                          "strong": strong, "crit": proto, "exec": proto,
+                                                          "exec-ref": proto})}
     assert rows["crit"]["ogr"] is None and "no direct entry of `w`" in rows["crit"]["ogr_note"]

@@ -299,9 +299,10 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     entries += [(f"real-{QWEN05}-{p}", ogr / p, QWEN05) for p in OGR_PROTOCOLS]
     for name, run, m in entries:
         entry = SUBMISSIONS / name
+        ref = ["--ogr-strong", f"local:{QWEN15}"] if run == exec_dir else []  # exec's OGR reference: the 1.5B
         steps.append(Step(f"submit-{name.removeprefix('real-')}", "submit", [
             Action(["obench", "submit", str(run), "--name", name, "--org", ORG, "--paper", f"https://huggingface.co/{HUB[m]}",
-                    "--open-weights", "yes", "--force"], functools.partial(submitted, run, entry)),
+                    "--open-weights", "yes", *ref, "--force"], functools.partial(submitted, run, entry)),
             Action(["obench", "leaderboard", "reproduce", rel(entry), "--sample", str(REPRODUCE_SAMPLE)],
                    functools.partial(reproduced, entry)),
         ], "validation (witnesses re-run in Docker) ~1 min; 20 items asked again: ~1-5 min"))
