@@ -289,6 +289,21 @@ def test_parse_review_is_total_on_any_text(text):
 
 
 @SETTINGS
+@given(any_text, any_text)
+def test_protocol_transcripts_are_always_storable(reply, output):
+    """A protocol turn keeps model replies and run outputs as text any UTF-8 file can hold (surrogates included)."""
+    from bench.reviewing.protocols import Episode
+    from bench.reviewing.reviewers import ReviewRequest
+
+    ep = Episode(ReviewRequest("c", "t", PROMPT, "f", "def f(x):\n    return x\n"))
+    ep.add("judge", reply, input_tokens=3, note=output)
+    ep.add("run", output)
+    json.dumps(ep.transcript, ensure_ascii=False).encode("utf-8")
+    assert ep.transcript[0]["input_tokens"] == 3 and len(ep.transcript[0]["content"]) == len(reply)
+    ep.shown(200).encode("utf-8")
+
+
+@SETTINGS
 @given(tokenish)
 def test_parse_review_is_total_on_reply_fragments(text):
     well_formed(parse_review(text))

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.models import GenerateConfig, Model
 from bench.prompts import PromptTemplate, number_lines
-from bench.reviewing.parse import Review, parse_review
+from bench.reviewing.parse import Review, clean_text, parse_review
 from bench.reviewing.reviewers import ReviewRequest
 
 PROTOCOLS = {
@@ -82,7 +82,10 @@ class Episode:
         return text if len(text) <= limit else "...\n" + text[-limit:]
 
     def add(self, role: str, content: str, **extra: Any) -> None:
-        self.transcript.append({"role": role, "content": content, **extra})
+        """Append a turn. Model replies and run outputs are untrusted text: lone surrogates (which no UTF-8 file
+        can hold) become U+FFFD here, so the transcript can always be stored and shown in the next prompt."""
+        self.transcript.append({"role": role, "content": clean_text(content),
+                                **{k: clean_text(v) if isinstance(v, str) else v for k, v in extra.items()}})
 
 
 RUN_TOOL = {
