@@ -17,11 +17,18 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import queue
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from bench.models import GenerateConfig, Generation, Message, ModelOptions, UnknownModel, register_model
+from bench.models import (
+    GenerateConfig,
+    Generation,
+    Message,
+    ModelOptions,
+    UnknownModel,
+    drive_generations,
+    register_model,
+)
 
 PREFIX = "inspect"
 INSTALL_HINT = "install the Inspect extra: pip install -e '.[inspect]'"
@@ -92,11 +99,6 @@ def inspect_config(config: GenerateConfig, options: ModelOptions | None = None) 
     return InspectGenerateConfig(**kw)
 
 
-class _Stop:
-    def __init__(self, error: BaseException | None = None) -> None:
-        self.error = error
-
-
 class InspectModel:
     """A model reached through Inspect AI's providers (``inspect:<provider>/<model>``).
 
@@ -138,47 +140,8 @@ class InspectModel:
         from oversightbench.offline import ensure_o200k_cache
 
         ensure_o200k_cache()  # Inspect counts tokens with tiktoken's o200k_base (mockllm always does)
-        results: queue.SimpleQueue[tuple[int, Generation] | _Stop] = queue.SimpleQueue()
-        loop = asyncio.new_event_loop()
-        main = loop.create_task(self._run_all(todo, config, tools, results))
-        thread = threading.Thread(target=self._drive, args=(loop, main, results), name="inspect-generate", daemon=True)
-        thread.start()
-        try:
-            remaining = len(todo)
-            while remaining:
-                try:
-                    item = results.get(timeout=0.5)
-                except queue.Empty:
-                    if not thread.is_alive() and results.empty():
-                        raise RuntimeError("inspect backend thread ended without finishing") from None
-                    continue
-                if isinstance(item, _Stop):
-                    raise RuntimeError(f"inspect backend crashed: {item.error!r}") from item.error
-                remaining -= 1
-                yield item
-        finally:
-            if thread.is_alive():
-                try:
-                    loop.call_soon_threadsafe(main.cancel)
-                except RuntimeError:
-                    pass
-            thread.join()
-
-    @staticmethod
-    def _drive(loop: asyncio.AbstractEventLoop, main: asyncio.Task[None], results: queue.SimpleQueue[Any]) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(main)
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - reported to the consumer, which re-raises
-            results.put(_Stop(exc))
-        finally:
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
+        yield from drive_generations(len(todo), lambda results: self._run_all(todo, config, tools, results),
+                                     name="inspect")
 
     async def _run_all(self, prompts: list[list[Message]], config: GenerateConfig,
                        tools: list[dict[str, Any]] | None, results: queue.SimpleQueue[Any]) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from bench.models._async import drive_generations as drive_generations  # re-exported: the backends use it
 from harness.plugins import MODEL_GROUP, load_entry_points
 
 Message = dict[str, str]

@@ -30,14 +30,21 @@ import os
 import queue
 import random
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import openai
 
-from bench.models import GenerateConfig, Generation, Message, ModelOptions, UnknownModel, register_model
+from bench.models import (
+    GenerateConfig,
+    Generation,
+    Message,
+    ModelOptions,
+    UnknownModel,
+    drive_generations,
+    register_model,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 """Where requests go when neither ``--base-url`` nor ``$OPENAI_BASE_URL`` is set."""
@@ -89,13 +96,6 @@ def _mentions_response_format(exc: openai.APIStatusError) -> bool:
     """Whether an error is about the ``response_format`` form (llama-cpp-python's server answers 500 to it)."""
     text = f"{exc.message} {getattr(exc, 'body', '')}"
     return "json_object" in text or "response_format" in text
-
-
-class _Stop:
-    """Sentinel: the background loop ended (``error`` set if it crashed)."""
-
-    def __init__(self, error: BaseException | None = None) -> None:
-        self.error = error
 
 
 class OpenAIModel:
@@ -188,54 +188,9 @@ class OpenAIModel:
         client = openai.AsyncOpenAI(
             base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=self.options.timeout_s
         )
-        results: queue.SimpleQueue[tuple[int, Generation] | _Stop] = queue.SimpleQueue()
-        loop = asyncio.new_event_loop()
-        main = loop.create_task(self._run_all(client, todo, config, results, tools))
-        thread = threading.Thread(target=self._drive, args=(loop, main, results), name="openai-generate", daemon=True)
-        thread.start()
-        try:
-            remaining = len(todo)
-            while remaining:
-                try:
-                    item = results.get(timeout=_POLL_S)
-                except queue.Empty:
-                    if not thread.is_alive() and results.empty():
-                        raise RuntimeError("openai backend thread ended without finishing") from None
-                    continue
-                if isinstance(item, _Stop):
-                    raise RuntimeError(f"openai backend crashed: {item.error!r}") from item.error
-                remaining -= 1
-                yield item
-        finally:
-            if thread.is_alive():
-                try:
-                    loop.call_soon_threadsafe(main.cancel)
-                except RuntimeError:  # loop already closed: the thread is finishing
-                    pass
-            thread.join()
-
-    @staticmethod
-    def _drive(loop: asyncio.AbstractEventLoop, main: asyncio.Task[None], results: queue.SimpleQueue[Any]) -> None:
-        """Thread body: run ``main`` to completion (or cancellation), then close the loop."""
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(main)
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - reported to the consumer, which re-raises
-            results.put(_Stop(exc))
-        finally:
-            try:
-                pending = asyncio.all_tasks(loop)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
+        yield from drive_generations(
+            len(todo), lambda results: self._run_all(client, todo, config, results, tools), name="openai", poll_s=_POLL_S
+        )
 
     async def _run_all(
         self,
