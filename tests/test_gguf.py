@@ -319,6 +319,29 @@ def test_structured_reviews_parse_and_match_the_schema(model):
         assert review.parse_error is None and review.verdict == obj["verdict"]
 
 
+@pytest.mark.slow
+def test_the_greedy_grammar_path_is_the_chain_token_for_token(smol):
+    """Greedy schema-constrained decoding checks the arg-max token first; it must give exactly what llama.cpp's
+    grammar -> greedy chain gives (which filters the whole vocabulary every token), batched or not, and it must
+    have needed the full filter at least once (so both of its branches ran)."""
+    prompts = review_prompts(6)
+    cfg = GenerateConfig(max_new_tokens=160, json_schema=review_schema())
+    results, full_checks = {}, {}
+    for fast, conc in ((True, 1), (True, 4), (False, 4)):
+        m = create_model(f"gguf:{smol}", ModelOptions(concurrency=conc))
+        m.grammar_fast = fast
+        try:
+            out = dict(m.generate(prompts, cfg))
+            full_checks[(fast, conc)] = m.stats.get("grammar_full_checks", 0)
+        finally:
+            m.close()
+        results[(fast, conc)] = [(out[i].text, out[i].output_tokens, out[i].extra.get("finish_reason"))
+                                 for i in range(len(prompts))]
+    assert results[(True, 1)] == results[(True, 4)] == results[(False, 4)]
+    assert all(t for t, _, _ in results[(False, 4)])
+    assert full_checks[(True, 1)] > 0 and full_checks[(False, 4)] == 0
+
+
 # --------------------------------------------------------------------------------------------- end to end
 
 
