@@ -55,6 +55,8 @@ def gguf_cmd(
     = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="llama.cpp threads (default: all CPUs).")]
     = None,
+    structured: Annotated[bool, typer.Option("--structured", help="Constrain replies to the review JSON schema.")]
+    = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """GGUF backend reviews/s and tokens/s at batch 1 and batched, vs llama.cpp's own single-sequence loop."""
@@ -63,4 +65,5 @@ def gguf_cmd(
     argv = ["--prompts", str(prompts), "--max-new-tokens", str(max_new_tokens)]
     argv += [a for m in model or [] for a in ("--model", m)] + [a for b in batch or [] for a in ("--batch", str(b))]
     argv += ["--threads", str(threads)] if threads else []
+    argv += ["--structured"] if structured else []
     raise typer.Exit(main(argv + (["--json"] if as_json else [])))

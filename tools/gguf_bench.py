@@ -55,18 +55,26 @@ def model_file(name: str) -> tuple[Path, str]:
     return path, path.name
 
 
+def _schema(structured: bool) -> dict[str, Any] | None:
+    from bench.reviewing.schema import review_schema
+
+    return review_schema() if structured else None
+
+
 def run_llama_single(path: Path, prompts: list[list[dict[str, str]]], max_new_tokens: int,
-                     n_threads: int) -> dict[str, Any]:
-    """llama-cpp-python's own loop: ``Llama.create_chat_completion`` per prompt."""
+                     n_threads: int, structured: bool = False) -> dict[str, Any]:
+    """llama-cpp-python's own loop: ``Llama.create_chat_completion`` per prompt (``structured``: with
+    ``response_format`` ``json_object`` + the review schema, its grammar-constrained decoding)."""
     import llama_cpp
 
     llm = llama_cpp.Llama(model_path=str(path), n_ctx=4096, n_threads=n_threads, n_threads_batch=n_threads,
                           seed=0, verbose=False)
     texts, n_in, n_out = [], 0, 0
+    fmt: dict[str, Any] = {"response_format": {"type": "json_object", "schema": _schema(True)}} if structured else {}
     began = time.perf_counter()
     for messages in prompts:
         reply: Any = llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens,  # type: ignore[arg-type]
-                                                temperature=0.0, seed=0)
+                                                temperature=0.0, seed=0, **fmt)
         texts.append(reply["choices"][0]["message"]["content"] or "")
         n_in += reply["usage"]["prompt_tokens"]
         n_out += reply["usage"]["completion_tokens"]
@@ -77,14 +85,14 @@ def run_llama_single(path: Path, prompts: list[list[dict[str, str]]], max_new_to
 
 
 def run_gguf(path: Path, prompts: list[list[dict[str, str]]], max_new_tokens: int, batch: int,
-             n_threads: int) -> dict[str, Any]:
-    """The GGUF backend with ``concurrency=batch``."""
+             n_threads: int, structured: bool = False) -> dict[str, Any]:
+    """The GGUF backend with ``concurrency=batch`` (``structured``: constrained to the review schema)."""
     from bench.models import GenerateConfig, ModelOptions
     from bench.models.gguf import GGUFModel
 
     model = GGUFModel(path, ModelOptions(concurrency=batch), n_threads=n_threads)
     began = time.perf_counter()
-    out = dict(model.generate(prompts, GenerateConfig(max_new_tokens=max_new_tokens)))
+    out = dict(model.generate(prompts, GenerateConfig(max_new_tokens=max_new_tokens, json_schema=_schema(structured))))
     wall = time.perf_counter() - began
     stats = dict(model.stats)
     model.close()
@@ -101,15 +109,15 @@ def run_gguf(path: Path, prompts: list[list[dict[str, str]]], max_new_tokens: in
 
 
 def measure(name: str, prompts: list[list[dict[str, str]]], max_new_tokens: int, batches: list[int],
-            n_threads: int, log: Any = print) -> dict[str, Any]:
+            n_threads: int, log: Any = print, structured: bool = False) -> dict[str, Any]:
     """Every configuration on one model; rates, speed-ups and the batched == sequential check."""
     path, label = model_file(name)
     runs = []
     log(f"{label}: llama.cpp single ...")
-    runs.append(run_llama_single(path, prompts, max_new_tokens, n_threads))
+    runs.append(run_llama_single(path, prompts, max_new_tokens, n_threads, structured))
     for b in batches:
         log(f"{label}: gguf batch {b} ...")
-        runs.append(run_gguf(path, prompts, max_new_tokens, b, n_threads))
+        runs.append(run_gguf(path, prompts, max_new_tokens, b, n_threads, structured))
     gguf = [r for r in runs if r["config"].startswith("gguf")]
     base = gguf[0]
     for r in runs:
@@ -121,7 +129,7 @@ def measure(name: str, prompts: list[list[dict[str, str]]], max_new_tokens: int,
     best = max(gguf, key=lambda r: r["tokens_per_s"])
     single = runs[0]
     return {"model": label, "file": str(path), "prompts": len(prompts), "max_new_tokens": max_new_tokens,
-            "n_threads": n_threads, "runs": [{k: v for k, v in r.items() if k != "texts"} for r in runs],
+            "n_threads": n_threads, "structured": structured, "runs": [{k: v for k, v in r.items() if k != "texts"} for r in runs],
             "best_batch": best["batch"], "speedup_best_vs_batch1": best["tokens_per_s"] / base["tokens_per_s"],
             "speedup_best_vs_llama_single": best["tokens_per_s"] / single["tokens_per_s"],
             "batched_equals_sequential": all(r["same_text_as_first_gguf"] for r in gguf)}
@@ -144,7 +152,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
                          f"| {same} |")
     out = "\n".join(lines)
     for res in results:
-        out += (f"\n\n{res['model']}: {res['prompts']} review prompts x up to {res['max_new_tokens']} new tokens, "
+        out += (f"\n\n{res['model']}: {res['prompts']} review prompts x up to {res['max_new_tokens']} new tokens"
+                f"{' (schema-constrained)' if res.get('structured') else ''}, "
                 f"{res['n_threads']} threads; best batch {res['best_batch']}: "
                 f"{res['speedup_best_vs_batch1']:.2f}x batch 1, {res['speedup_best_vs_llama_single']:.2f}x llama.cpp "
                 f"single; batched == sequential: {'yes' if res['batched_equals_sequential'] else 'NO'}")
@@ -160,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, action="append", help="gguf batch sizes; repeatable (default 1, 4, 8)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--split", default="test")
+    parser.add_argument("--structured", action="store_true", help="constrain every reply to the review JSON schema "
+                        "(llama.cpp single: response_format json_object + schema)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     batches = sorted(set(args.batch or [1, 4, 8]))
@@ -167,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         batches.insert(0, 1)
     prompts = review_prompts(args.prompts, args.split)
     results = [measure(m, prompts, args.max_new_tokens, batches, args.threads,
-                       log=lambda msg: print(msg, file=sys.stderr, flush=True))
+                       log=lambda msg: print(msg, file=sys.stderr, flush=True), structured=args.structured)
                for m in (args.model or ["smollm2-135m", "qwen2.5-coder-0.5b"])]
     print(json.dumps(results, indent=2) if args.json else markdown(results))
     return 0
