@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: demo test test-fast setup venv tokens models docker image browser lint bench clean-containers results demo-model
+.PHONY: demo test test-fast setup venv tokens models docker image browser lint bench clean-containers results demo-model real-tables
 
 DEMO_RUNS ?= runs/demo
 BASELINES := random always-buggy lint oracle
@@ -51,6 +51,11 @@ demo-model: venv
 ## continue (finished steps are skipped). RESULTS_ARGS, e.g. --only direct or --dry-run, go to tools/results.py
 results: setup models
 	$(PY) tools/results.py $(RESULTS_ARGS)
+
+## real-tables: rebuild the leaderboard site, then render the README's real-model tables from its results.json
+real-tables: setup
+	$(OBENCH) leaderboard build
+	$(PY) tools/real_tables.py
 
 ## test: set up, then run every test (docker and browser ones included, never skipped)
 test: setup browser models

@@ -165,6 +165,12 @@ def test_grid_matrix_heatmap_and_generator_view(suite, tmp_path):
 
     grids = tmp_path / "grids"
     publish(tmp_path / "grid", "test-grid", root=grids)
+    assert doc["created_at"] and json.loads((grids / "test-grid" / "grid.json").read_text()) == doc
+    # an unchanged grid published again keeps the published file as it is (a date-less one stays date-less)
+    dateless = {k: v for k, v in doc.items() if k != "created_at"}
+    (grids / "test-grid" / "grid.json").write_text(json.dumps(dateless))
+    publish(tmp_path / "grid", "test-grid", root=grids)
+    assert json.loads((grids / "test-grid" / "grid.json").read_text()) == dateless
     site = build_site(tmp_path / "nosubs", tmp_path / "site", grids=grids)
     assert [g["name"] for g in site.grids] == ["test-grid"] and not site.rejected_grids
     html = (tmp_path / "site" / "generators.html").read_text()

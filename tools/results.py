@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python tools/results.py`: `tools` is imported from the repository
+    sys.path.insert(0, str(ROOT))
 LEADERBOARD = ROOT / "leaderboard"
 SUBMISSIONS = LEADERBOARD / "submissions"
 GRIDS = LEADERBOARD / "grids"
@@ -227,6 +229,25 @@ def _copy_w2s(src: Path, dest: Path) -> Callable[[], None]:
     return run
 
 
+def readme_tables_fresh(readme: Path = ROOT / "README.md", results: Path = SITE / "results.json") -> bool:
+    """The README's real-model tables are what the site's current results.json renders."""
+    from tools import real_tables
+
+    try:
+        text = readme.read_text(encoding="utf-8")
+        doc = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return real_tables.replace_between(text, real_tables.render(doc)) == text
+
+
+def _render_tables() -> None:
+    from tools import real_tables
+
+    if real_tables.main([]) != 0:
+        raise OSError("README.md has no real-tables markers")
+
+
 def short(model: str) -> str:
     """``qwen2.5-coder-0.5b`` -> ``qwen0.5b`` (step and directory names of the plan's brief)."""
     return model.replace("2.5-coder-", "")
@@ -306,8 +327,11 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
             Action(["obench", "leaderboard", "reproduce", rel(entry), "--sample", str(REPRODUCE_SAMPLE)],
                    functools.partial(reproduced, entry)),
         ], "validation (witnesses re-run in Docker) ~1 min; 20 items asked again: ~1-5 min"))
-    steps.append(Step("leaderboard-build", "submit", [Action(["obench", "leaderboard", "build"], site_fresh)],
-                      "~1 min"))
+    steps.append(Step("leaderboard-build", "submit", [
+        Action(["obench", "leaderboard", "build"], site_fresh),
+        Action(["python", "tools/real_tables.py"], readme_tables_fresh, call=_render_tables,
+               label="python tools/real_tables.py   # the README's real-model tables, from the site's results.json"),
+    ], "~1-3 min"))
     return steps
 
 

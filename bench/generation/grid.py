@@ -81,7 +81,7 @@ def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, s
             scores = evaluate(EvalConfig(reviewer=r, split=split, seed=seed, model_options=opts), gsuite, sandbox, cdir)
             doc["cells"][g][r] = cell_from_scores(scores, mode, summary)
     out.mkdir(parents=True, exist_ok=True)
-    doc["created_at"] = utc_now()  # when the grid finished (the site shows it)
+    doc["created_at"] = _first_created(out / "grid.json", doc) or utc_now()  # the site shows it
     (out / "grid.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     heatmap(doc, out / "heatmap.png")
     (out / "grid.md").write_text(markdown(doc))
@@ -103,13 +103,37 @@ def recompute(grid_dir: Path) -> dict[str, Any]:
     return doc
 
 
+def _first_created(path: Path, doc: dict[str, Any]) -> str | None:
+    """``created_at`` of the grid already at ``path`` when it holds the same results as ``doc`` (so re-running or
+    re-publishing an unchanged grid keeps its date); None otherwise."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    same = {k: v for k, v in old.items() if k != "created_at"} == {k: v for k, v in doc.items() if k != "created_at"}
+    return str(old["created_at"]) if same and old.get("created_at") else None
+
+
 def publish(grid_dir: Path, name: str, root: Path) -> Path:
-    """Copy ``grid.json`` and each cell's predictions into ``root/<name>/`` (the site's grids folder)."""
+    """Copy ``grid.json`` and each cell's predictions into ``root/<name>/`` (the site's grids folder).
+
+    A destination holding the same results keeps its ``grid.json`` as it is (its date, or its lack of one)."""
     dest = root / name
+    doc = json.loads((Path(grid_dir) / "grid.json").read_text())
+    kept = None
+    try:
+        old = json.loads((dest / "grid.json").read_text())
+        if {k: v for k, v in old.items() if k != "created_at"} == {k: v for k, v in doc.items() if k != "created_at"}:
+            kept = (dest / "grid.json").read_bytes()
+    except (OSError, ValueError):
+        pass
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "cells").mkdir(parents=True)
-    shutil.copyfile(Path(grid_dir) / "grid.json", dest / "grid.json")
+    if kept is not None:
+        (dest / "grid.json").write_bytes(kept)
+    else:
+        shutil.copyfile(Path(grid_dir) / "grid.json", dest / "grid.json")
     for cell in sorted((Path(grid_dir) / "cells").iterdir()):
         if (cell / "predictions.jsonl").exists():
             (dest / "cells" / cell.name).mkdir()
