@@ -195,6 +195,22 @@ def test_generate_config_json_keeps_old_run_identity():
     assert GenerateConfig(**GenerateConfig(json_schema=schema).to_json()) == GenerateConfig(json_schema=schema)
 
 
+def test_a_schema_read_back_from_a_manifest_decodes_like_the_original():
+    """Manifests store the schema with sorted keys; constrained decoding writes properties in schema order. The
+    config re-made from a manifest (as `obench leaderboard reproduce` does) must give the very same grammar."""
+    from bench.models.gguf import schema_grammar
+    from bench.reviewing.schema import exec_turn_schema
+
+    for schema in (review_schema(), exec_turn_schema()):
+        stored = json.loads(json.dumps(GenerateConfig(json_schema=schema).to_json(), sort_keys=True))
+        assert list(stored["json_schema"]["properties"]) == sorted(schema["properties"])  # what a manifest holds
+        again = GenerateConfig(**stored)
+        assert list(again.json_schema["properties"]) == list(schema["properties"]) == schema["required"]
+        assert schema_grammar(again.json_schema) == schema_grammar(GenerateConfig(json_schema=schema).json_schema)
+        root = next(line for line in schema_grammar(again.json_schema).splitlines() if line.startswith("root ::="))
+        assert root.index("verdict-kv") < root.index("p-buggy-kv") < root.index("explanation-kv"), root
+
+
 def test_openai_structured_sends_json_schema_then_the_llama_cpp_form():
     import http.server
     import threading

@@ -29,13 +29,35 @@ Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
 
 
+def canonical_schema(schema: Any) -> Any:
+    """``schema`` with every object's ``properties`` in one order: the ``required`` names as ``required`` lists
+    them, then the others sorted (recursively).
+
+    Constrained decoding writes properties in the order the schema lists them, and a run manifest stores
+    its schema with sorted keys (``required`` is a list, so its order survives): ordering by ``required``
+    makes the schema a reproduction reads back from a manifest decode exactly as the one the run used.
+    """
+    if isinstance(schema, list):
+        return [canonical_schema(x) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: canonical_schema(v) for k, v in schema.items()}
+    props, required = out.get("properties"), out.get("required")
+    if isinstance(props, dict):
+        first = [k for k in (required if isinstance(required, list) else []) if isinstance(k, str) and k in props]
+        order = list(dict.fromkeys(first)) + sorted(k for k in props if k not in first)
+        out["properties"] = {k: props[k] for k in order}
+    return out
+
+
 @dataclass(frozen=True)
 class GenerateConfig:
     """Decoding settings, recorded in run manifests.
 
     ``temperature == 0`` means greedy (deterministic) decoding. ``json_schema``, when set,
     asks for structured output: a reply that is one JSON value matching the schema
-    (``gguf``/``local``: grammar-constrained decoding; ``openai``: ``response_format``).
+    (``gguf``/``local``: grammar-constrained decoding; ``openai``: ``response_format``), its
+    properties in :func:`canonical_schema` order.
     """
 
     max_new_tokens: int = 512
@@ -43,6 +65,10 @@ class GenerateConfig:
     top_p: float = 1.0
     seed: int = 0
     json_schema: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.json_schema is not None:
+            object.__setattr__(self, "json_schema", canonical_schema(self.json_schema))
 
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON; ``json_schema`` is left out when None, so older runs keep their identity."""
