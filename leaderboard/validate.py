@@ -8,9 +8,9 @@ Checks, each problem reported with where it is (file, line, field) and how to fi
    finite numbers and integers of at most :data:`MAX_INT_DIGITS` digits, and valid against
    its schema (strictly: no coercion of wrong types; one message per bad field or line);
 2. metadata agrees with the manifest; the run is leaderboard-eligible (not the ``oracle``),
-   on the test split, whole or a fixed subset (its first ``--limit`` candidates in the
-   eval's hash order, at least :data:`MIN_SUBSET_ITEMS`; ranked apart, see
-   :func:`subset_size`), and finished: zero failed requests (:func:`check_finished`);
+   on the test split, whole or the one fixed subset (its first :data:`SUBSET_ITEMS` candidates
+   in the eval's hash order, ``--limit 200``; ranked apart, see :func:`subset_size`), and
+   finished: zero failed requests (:func:`check_finished`);
 3. the suite version and content hash are a known suite's;
 4. every candidate id of the split (or of the subset) present exactly once, no unknown ids, and the
    candidate facts (label, task, operator, subtlety, changed lines) equal the suite's;
@@ -69,8 +69,10 @@ MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 20
 MAX_RAW_CHARS = 100_000
 MAX_MESSAGE = 2000
-MIN_SUBSET_ITEMS = 200
-"""The smallest test-split subset (``obench eval --limit N``) the leaderboard ranks, apart from full runs."""
+SUBSET_ITEMS = 200
+"""The one test-split subset the leaderboard ranks, apart from whole-split runs: ``obench eval --limit 200``, the
+first 200 candidates in the eval's hash order. One size only, so that every subset entry is on the same items and
+nobody can open a table of their own by choosing another N."""
 
 
 def printable(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -439,9 +441,10 @@ def _check_metadata(v: Validation, meta: SubmissionMetadata, man: RunManifest, v
     if man.split != "test":
         v.add("manifest.json: split", f"the leaderboard ranks test-split runs; this run is split {_short(man.split)}; "
               "run `obench eval --split test`")
-    if man.limit < 0 or 0 < man.limit < MIN_SUBSET_ITEMS:
-        v.add("manifest.json: limit", f"--limit {man.limit}: a subset entry needs at least {MIN_SUBSET_ITEMS} test "
-              f"items; run `obench eval --split test --limit {MIN_SUBSET_ITEMS}` (or more), or without --limit")
+    if man.limit not in (0, SUBSET_ITEMS):
+        v.add("manifest.json: limit", f"--limit {_short(man.limit)}: the leaderboard ranks the whole test split or "
+              f"its one subset, the first {SUBSET_ITEMS} items; run `obench eval --split test` without --limit, or "
+              f"with --limit {SUBSET_ITEMS}")
     if man.status != "complete":
         v.add("manifest.json: status", f"{_short(man.status)}: the run did not finish; re-run its command, then submit")
 

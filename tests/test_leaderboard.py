@@ -141,7 +141,8 @@ def test_oracle_and_partial_runs_are_not_entries(tmp_path, eval_sandbox):
     assert "ceiling, not a leaderboard entry" in msg
     evaluate(EvalConfig(reviewer="lint", limit=30), suite, eval_sandbox, tmp_path / "lint30")
     d = submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
-    assert any("--limit 30: a subset entry needs at least 200 test items" in m for m in _problems(d, eval_sandbox))
+    assert any("--limit 30: the leaderboard ranks the whole test split or its one subset, the first 200 items" in m
+               for m in _problems(d, eval_sandbox))
     with pytest.raises(SubmitError, match="already exists"):
         submit(tmp_path / "lint30", "lint30", root=tmp_path / "subs")
     with pytest.raises(SubmitError, match="letters, digits"):
@@ -205,12 +206,14 @@ def test_a_subset_entry_is_checked_on_its_items_and_ranked_apart(tmp_path, eval_
                for m in msgs), msgs
     assert any("of the test split's first 200 in hash order (--limit 200) are missing" in m for m in msgs), msgs
 
-    # a manifest that claims a larger subset than its predictions hold
+    # another subset size would open a table of its own: only the one subset is ranked
     grown = _copy(d, tmp_path / "grown", "lint-first-200")
     man = json.loads((grown / "manifest.json").read_text())
     (grown / "manifest.json").write_text(json.dumps({**man, "limit": 250}))
+    msgs = _problems(grown, eval_sandbox)
+    assert any(m.startswith("manifest.json: limit: --limit 250: the leaderboard ranks") for m in msgs), msgs
     assert any("50 candidate id(s) of the test split's first 250 in hash order (--limit 250) are missing" in m
-               for m in _problems(grown, eval_sandbox))
+               for m in msgs), msgs
 
     # on the site: the whole-split lint baseline and the subset entry are each rank 1 of their own table
     shutil.copytree(SHIPPED / "baseline-lint-v2", subs / "baseline-lint-v2")

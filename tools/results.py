@@ -434,7 +434,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("runs/real"), help="where the runs go (default: runs/real)")
     p.add_argument("--subset", type=int, default=200,
                    help="test candidates of the protocol (exec, OGR) runs: the first N in the suite's fixed hash "
-                        "order (the leaderboard ranks subsets of at least 200)")
+                        "order (the leaderboard ranks the subset of 200 only)")
     p.add_argument("--seed", type=int, default=0, help="decoding and bootstrap seed of every run (default 0)")
     p.add_argument("--keep-going", action="store_true", help="after a failed step, go on with the next ones")
     args = p.parse_args(argv)
