@@ -433,18 +433,19 @@ def group_by_suite(entries: Sequence[dict[str, Any]], default: dict[str, Any]) -
     first); the other suites follow, newest version first, each whole split then subsets. Each group: ``suite``
     (name, version, content hash), ``default`` (the default suite's whole-split group), ``subset`` (0: the whole
     split), ``short`` (short hash, plus ``-nN`` for a subset, for ids), ``entries``."""
-    by_key: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for e in entries:
-        by_key.setdefault((str(e["suite"]["content_hash"]), int(e.get("subset") or 0)), []).append(e)
     dhash = str(default["content_hash"])
-    by_key.setdefault((dhash, 0), [])
-    suites = {h: next((es[0]["suite"] for (k, _), es in by_key.items() if k == h and es), default) for h, _ in by_key}
+    by_key: dict[tuple[str, int], list[dict[str, Any]]] = {(dhash, 0): []}
+    suites: dict[str, dict[str, Any]] = {dhash: default}
+    for e in entries:
+        h = str(e["suite"]["content_hash"])
+        suites.setdefault(h, e["suite"])
+        by_key.setdefault((h, int(e.get("subset") or 0)), []).append(e)
     order = sorted((h for h in suites if h != dhash), key=lambda h: (
         _version_key(suites[h]["version"]), str(suites[h]["name"]), h), reverse=True)
     groups: list[dict[str, Any]] = []
     for h in [dhash, *order]:
         for n in sorted((n for k, n in by_key if k == h), key=lambda n: (n != 0, -n)):
-            groups.append({"suite": dict(default if h == dhash else suites[h]), "default": h == dhash and n == 0,
+            groups.append({"suite": dict(suites[h]), "default": h == dhash and n == 0,
                            "subset": n, "short": short_hash(h) + (f"-n{n}" if n else ""), "entries": by_key[(h, n)]})
     for g in groups:
         rank_entries(g["entries"])

@@ -48,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python tools/results.py`: `tools` is imported from the repository
     sys.path.insert(0, str(ROOT))
+from leaderboard.validate import SUBSET_ITEMS  # noqa: E402 - the one subset the leaderboard ranks
+
 LEADERBOARD = ROOT / "leaderboard"
 SUBMISSIONS = LEADERBOARD / "submissions"
 GRIDS = LEADERBOARD / "grids"
@@ -253,7 +255,7 @@ def short(model: str) -> str:
     return model.replace("2.5-coder-", "")
 
 
-def build_plan(out: Path, subset: int = 200, seed: int = 0) -> list[Step]:
+def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Step]:
     """Every step of ``make results``, in order."""
     direct = {m: out / f"direct-{m}" for m in MODELS}
     exec_dir = out / f"exec-{short(QWEN05)}"
@@ -432,7 +434,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dry-run", action="store_true", help="print every step's commands; run nothing")
     p.add_argument("--only", help="comma-separated step or group names (default: every step)")
     p.add_argument("--out", type=Path, default=Path("runs/real"), help="where the runs go (default: runs/real)")
-    p.add_argument("--subset", type=int, default=200,
+    p.add_argument("--subset", type=int, default=SUBSET_ITEMS,
                    help="test candidates of the protocol (exec, OGR) runs: the first N in the suite's fixed hash "
                         "order (the leaderboard ranks the subset of 200 only)")
     p.add_argument("--seed", type=int, default=0, help="decoding and bootstrap seed of every run (default 0)")

@@ -103,15 +103,23 @@ def recompute(grid_dir: Path) -> dict[str, Any]:
     return doc
 
 
-def _first_created(path: Path, doc: dict[str, Any]) -> str | None:
-    """``created_at`` of the grid already at ``path`` when it holds the same results as ``doc`` (so re-running or
-    re-publishing an unchanged grid keeps its date); None otherwise."""
+def _same_grid(path: Path, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The grid already at ``path`` when it holds the same results as ``doc`` (``created_at`` aside), else None."""
     try:
         old = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(old, dict):
+        return None
     same = {k: v for k, v in old.items() if k != "created_at"} == {k: v for k, v in doc.items() if k != "created_at"}
-    return str(old["created_at"]) if same and old.get("created_at") else None
+    return old if same else None
+
+
+def _first_created(path: Path, doc: dict[str, Any]) -> str | None:
+    """``created_at`` of the grid already at ``path`` when it holds the same results as ``doc`` (so re-running an
+    unchanged grid keeps its date); None otherwise."""
+    old = _same_grid(path, doc)
+    return str(old["created_at"]) if old and old.get("created_at") else None
 
 
 def publish(grid_dir: Path, name: str, root: Path) -> Path:
@@ -120,13 +128,7 @@ def publish(grid_dir: Path, name: str, root: Path) -> Path:
     A destination holding the same results keeps its ``grid.json`` as it is (its date, or its lack of one)."""
     dest = root / name
     doc = json.loads((Path(grid_dir) / "grid.json").read_text())
-    kept = None
-    try:
-        old = json.loads((dest / "grid.json").read_text())
-        if {k: v for k, v in old.items() if k != "created_at"} == {k: v for k, v in doc.items() if k != "created_at"}:
-            kept = (dest / "grid.json").read_bytes()
-    except (OSError, ValueError):
-        pass
+    kept = (dest / "grid.json").read_bytes() if _same_grid(dest / "grid.json", doc) is not None else None
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "cells").mkdir(parents=True)
