@@ -8,7 +8,7 @@ Checks, each problem reported with where it is (file, line, field) and how to fi
    finite numbers and integers of at most :data:`MAX_INT_DIGITS` digits, and valid against
    its schema (strictly: no coercion of wrong types; one message per bad field or line);
 2. metadata agrees with the manifest; the run is leaderboard-eligible (not the ``oracle``),
-   on the test split, whole or the one fixed subset (its first :data:`SUBSET_ITEMS` candidates
+   on the test split, whole or the one fixed subset (its first :data:`bench.runs.SUBSET_ITEMS` candidates
    in the eval's hash order, ``--limit 200``; ranked apart, see :func:`subset_size`), and
    finished: zero failed requests (:func:`check_finished`);
 3. the suite version and content hash are a known suite's;
@@ -43,6 +43,7 @@ from pydantic import BaseModel, ValidationError
 
 from bench.metrics.scoring import METRICS, score
 from bench.reviewing.parse import parse_review
+from bench.runs import SUBSET_ITEMS
 from bench.runs.rundir import N_BOOT, Prediction, RunManifest, compute_scores
 from leaderboard.submission import (
     FILES,
@@ -69,10 +70,6 @@ MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 20
 MAX_RAW_CHARS = 100_000
 MAX_MESSAGE = 2000
-SUBSET_ITEMS = 200
-"""The one test-split subset the leaderboard ranks, apart from whole-split runs: ``obench eval --limit 200``, the
-first 200 candidates in the eval's hash order. One size only, so that every subset entry is on the same items and
-nobody can open a table of their own by choosing another N."""
 
 
 def printable(text: str, limit: int = MAX_MESSAGE) -> str:

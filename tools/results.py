@@ -48,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python tools/results.py`: `tools` is imported from the repository
     sys.path.insert(0, str(ROOT))
-from leaderboard.validate import SUBSET_ITEMS  # noqa: E402 - the one subset the leaderboard ranks
+from bench.runs import SUBSET_ITEMS  # noqa: E402 - the benchmark's one subset, ranked apart
 
 LEADERBOARD = ROOT / "leaderboard"
 SUBMISSIONS = LEADERBOARD / "submissions"

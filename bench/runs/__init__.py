@@ -8,7 +8,7 @@ May import: ``bench.reviewing``, ``bench.metrics``, ``bench.models``, ``tasks`` 
 ``harness``. Imported by ``bench.generation``, ``bench.w2s``, ``leaderboard`` and the CLI.
 """
 
-from bench.runs.evaluate import EvalConfig, EvalError, default_out, evaluate, select_items
+from bench.runs.evaluate import SUBSET_ITEMS, EvalConfig, EvalError, default_out, evaluate, select_items
 from bench.runs.rundir import (
     Prediction,
     RunDirError,
@@ -20,5 +20,5 @@ from bench.runs.rundir import (
     utc_now,
 )
 
-__all__ = ["EvalConfig", "EvalError", "Prediction", "RunDirError", "RunManifest", "compute_scores", "default_out",
-           "evaluate", "load_manifest", "load_predictions", "render", "select_items", "utc_now"]
+__all__ = ["EvalConfig", "EvalError", "Prediction", "RunDirError", "RunManifest", "SUBSET_ITEMS", "compute_scores",
+           "default_out", "evaluate", "load_manifest", "load_predictions", "render", "select_items", "utc_now"]

@@ -99,6 +99,13 @@ def default_out(cfg: EvalConfig, root: Path = Path("runs")) -> Path:
     return root / "__".join(parts)
 
 
+SUBSET_ITEMS = 200
+"""The benchmark's one test-split subset, for runs too slow for the whole split (multi-turn protocols on CPU):
+``obench eval --limit 200``, the first 200 candidates in :func:`select_items`' hash order. The leaderboard ranks it
+apart from whole-split runs; one size only, so that every subset entry is on the same items and nobody can open a
+table of their own by choosing another N."""
+
+
 def select_items(suite: Suite, split: str, limit: int = 0) -> list[CandidateRecord]:
     """The candidates of a split, in a fixed hash order (so ``limit`` takes a label-mixed subset)."""
     try:
