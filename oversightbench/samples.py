@@ -12,8 +12,9 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from bench.prompts import PromptTemplate, load_prompt, number_lines
+from bench.prompts import PromptTemplate, load_prompt
 from bench.reviewing.protocols import PROMPTS
+from bench.reviewing.protocols.exec import judge_messages
 from bench.runs.evaluate import review_request, select_items
 from bench.runs.store import digest
 from oversightbench.model import to_inspect_messages
@@ -77,7 +78,7 @@ def candidate_samples(suite: Suite, split: str, limit: int, protocol: str, promp
         if protocol == "direct":
             messages = prompt.messages(req.prompt, req.entry_point, req.code)
         else:
-            messages = prompt.render(req.prompt, req.entry_point, number_lines(req.code), "", tool_calls)  # type: ignore[arg-type]
+            messages = judge_messages(prompt, suite.tasks[c.task_id], req, "", tool_calls)
         out.append(Sample(
             id=c.candidate_id, input=to_inspect_messages(messages), target=c.label,
             metadata={"task_id": c.task_id, "candidate_id": c.candidate_id, "entry_point": req.entry_point,

@@ -30,7 +30,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from bench.generation.extract import MAX_REPLY_CHARS as EXTRACT_CHARS
 from bench.generation.extract import STATUSES, extract_code
 from bench.reviewing.parse import MAX_REPLY_CHARS, Review, parse_review, parse_witness, read_witness, run_request
-from bench.reviewing.protocols.exec import ExecReviewer, find_run
+from bench.reviewing.protocols.exec import EXAMPLE_CHARS, ExecReviewer, example_run, find_run
 from harness import codec
 from tasks.contracts import Contract, encoding_problem
 
@@ -87,10 +87,10 @@ def harness_safe(args: tuple[Any, ...]) -> None:
 def exec_reviewer() -> tuple[ExecReviewer, Any]:
     """An exec reviewer with only what ``_refusal`` reads, and an episode of one task (without a contract)."""
     reviewer = ExecReviewer.__new__(ExecReviewer)
-    task = SimpleNamespace(task_id="t/0", source="", contract_spec="", entry_point="f")
+    task = SimpleNamespace(task_id="t/0", source="", contract_spec="", entry_point="f", visible=lambda: [((1, "a"), 2)])
     reviewer.suite = SimpleNamespace(tasks={"t/0": task})
     reviewer.sandbox = None
-    return reviewer, SimpleNamespace(request=SimpleNamespace(task_id="t/0", entry_point="f"))
+    return reviewer, SimpleNamespace(request=SimpleNamespace(task_id="t/0", entry_point="f"), data={})
 
 
 def review(**fields: Any) -> str:
@@ -405,6 +405,49 @@ def test_find_run_and_exec_refusal_are_total(prefix, run, args):
         harness_safe(args_)
     else:
         assert refusal.startswith("refused:") and len(refusal) < 1000
+
+
+class _Unequal:
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no comparison")
+
+    def __repr__(self) -> str:
+        return "1"
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.lists(st.one_of(_json_values(), st.just(_Unequal()), st.sets(st.integers(), max_size=3)),
+                                   max_size=4), _json_values()), max_size=6), st.booleans())
+def test_example_run_is_total_and_only_offers_a_literal_of_a_visible_example(examples, broken):
+    """The exec prompt's run-format example comes from task records (untrusted files): whatever their visible
+    values, it is empty or the shortest example that round-trips as a literal, and its call names the task."""
+    def visible() -> list[tuple[tuple[Any, ...], Any]]:
+        if broken:
+            raise ValueError("a visible_tests field that does not decode")
+        return [(tuple(a), e) for a, e in examples]
+
+    call, run = example_run(SimpleNamespace(entry_point="f", visible=visible))
+    assert isinstance(call, str) and isinstance(run, str)
+    if broken or not run:
+        assert (call, run) == ("", "") or not broken
+        return
+    import ast
+
+    args = ast.literal_eval(run)
+    assert isinstance(args, tuple) and len(run) <= EXAMPLE_CHARS and call.startswith("f(") and call.endswith(")")
+    offered = [t for t in (_literal(tuple(a)) for a, _ in examples) if t is not None and len(t) <= EXAMPLE_CHARS]
+    assert run in offered and all(len(t) >= len(run) for t in offered)
+
+
+def _literal(args: tuple[Any, ...]) -> str | None:
+    """``repr(args)`` if it reads back as ``args`` (under the default integer-digit limit), else None."""
+    import ast
+
+    try:
+        text = repr(args)
+        return text if ast.literal_eval(text) == args else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 @SETTINGS

@@ -150,3 +150,54 @@ def test_leaderboard_protocol_view(server, tmp_path, eval_sandbox):
     doc = json.loads((tmp_path / "site" / "results.json").read_text())
     row = next(r for r in doc["protocols"] if r["name"] == "mock-debate")
     assert row["ogr"]["auroc"]["value"] == pytest.approx(want) and f"{want:.3f}" in html
+
+
+class _RecordingJudge:
+    """A judge that answers every turn with a final review and keeps the prompts it was shown."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def generate(self, prompts, config):
+        from bench.models import Generation
+
+        for i, messages in enumerate(prompts):
+            self.prompts.append(messages)
+            yield i, Generation(text='{"verdict": "correct", "p_buggy": 0.1, "lines": [], "explanation": "ok", '
+                                     '"witness": null}', input_tokens=1, output_tokens=1)
+
+
+@pytest.mark.parametrize("structured", [False, True])
+def test_exec_prompt_shows_the_run_format_on_the_tasks_own_visible_example(structured):
+    """Version 1 of the exec prompts showed a fixed run, (3, [1, 2]), which breaks most contracts and which
+    Qwen2.5-Coder-0.5B copied into every request; version 2 shows each task's shortest visible example."""
+    import ast
+
+    from bench.models import GenerateConfig
+    from bench.prompts import load_prompt
+    from bench.reviewing.protocols import PROMPTS, STRUCTURED_EXEC_PROMPT, Budgets
+    from bench.reviewing.protocols.exec import ExecReviewer, example_run
+    from bench.reviewing.reviewers import ReviewRequest
+    from bench.reviewing.schema import review_schema
+    from tasks.suite import load_suite
+
+    suite = load_suite()
+    name = STRUCTURED_EXEC_PROMPT if structured else PROMPTS["exec"]["exec_judge"]
+    judge = _RecordingJudge()
+    reviewer = ExecReviewer(judge, None, {"exec_judge": load_prompt(name)},
+                            GenerateConfig(json_schema=review_schema() if structured else None), Budgets(),
+                            suite=suite, sandbox=None)
+    cands = {c.task_id: c for c in suite.split("test")}
+    reviews = reviewer.review([ReviewRequest(c.candidate_id, c.task_id, suite.tasks[c.task_id].prompt,
+                                             suite.tasks[c.task_id].entry_point, c.code) for c in cands.values()])
+    assert all(r.verdict == "correct" for r in reviews) and len(judge.prompts) == len(cands) > 20
+    for c, messages in zip(cands.values(), judge.prompts):
+        task = suite.tasks[c.task_id]
+        call, run = example_run(task)
+        assert run and ast.literal_eval(run) in [args for args, _ in task.visible()]
+        assert call.startswith(task.entry_point + "(")
+        system, user = messages[0]["content"], messages[1]["content"]
+        assert "(3, [1, 2])" not in system and "already passes" in system
+        assert f"The docstring's example call {call} would be" in user and run in user

@@ -50,7 +50,12 @@ class PromptTemplate:
         """Chat messages for one review (system + user); the candidate is shown with line numbers."""
         return self.render(task_prompt, entry_point, number_lines(code))
 
-    def render(self, *args: str) -> list[dict[str, str]]:
+    @property
+    def user_arguments(self) -> tuple[str, ...]:
+        """The names of the ``user`` macro's arguments (a protocol passes the ones its prompt version takes)."""
+        return tuple(_compiled(self.source).user.arguments)
+
+    def render(self, *args: Any) -> list[dict[str, str]]:
         """Chat messages: ``system()`` and ``user(*args)``."""
         module = _compiled(self.source)
         system = str(module.system()).strip()

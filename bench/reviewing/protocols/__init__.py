@@ -229,12 +229,12 @@ class ProtocolReviewer:
 
 
 PROMPTS = {
-    "exec": {"exec_judge": "exec_judge.v1"},
+    "exec": {"exec_judge": "exec_judge.v2"},
     "critique": {"critic": "critic.v1", "judge_final": "judge_final.v1"},
     "consultancy": {"debater": "debater.v1", "judge_question": "judge_question.v1", "judge_final": "judge_final.v1"},
     "debate": {"debater": "debater.v1", "judge_final": "judge_final.v1"},
 }
-STRUCTURED_EXEC_PROMPT = "exec_judge_structured.v1"
+STRUCTURED_EXEC_PROMPT = "exec_judge_structured.v2"
 """``exec``'s prompt under ``--structured``: every turn is one JSON object whose ``run`` asks for a run."""
 
 

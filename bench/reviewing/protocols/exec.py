@@ -11,9 +11,14 @@ never a reference answer. Every request counts against the ``tool_calls`` budget
 reply without ``RUN:`` (or any reply once the budget is spent) is the final review.
 
 With ``--structured`` every turn is one schema-constrained JSON object instead
-(:func:`bench.reviewing.schema.exec_turn_schema`, prompt ``exec_judge_structured.v1``): its ``run``
+(:func:`bench.reviewing.schema.exec_turn_schema`, prompt ``exec_judge_structured.v2``): its ``run``
 field asks for a run, and a null ``run`` makes the object the final review; once the budget is
 spent the reply is constrained to the review schema alone.
+
+The prompts (version 2) show the run format on the task's own shortest visible example
+(:func:`example_run`), which the candidate is known to pass, rather than on a fixed literal:
+version 1's ``(3, [1, 2])`` broke most tasks' input contracts, and Qwen2.5-Coder-0.5B copied
+it into every request, so every run was refused.
 
 Replies are untrusted, so :func:`find_run` reads only the first ``MAX_REPLY_CHARS`` (100,000)
 characters, line by line in linear time, and an input the harness could not take (see
@@ -30,6 +35,8 @@ from bench.reviewing.protocols import RUN_TOOL, Episode, ProtocolReviewer
 from bench.reviewing.schema import exec_turn_schema
 
 SHOWN_CHARS = 600
+EXAMPLE_CHARS = 160
+"""A visible example longer than this (as a tuple literal) is not shown as the run format."""
 
 
 def find_run(text: str) -> str | None:
@@ -74,6 +81,47 @@ def _shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"... ({len(text)} characters)"
 
 
+def example_run(task: Any) -> tuple[str, str]:
+    """``(call, run)`` for the task's shortest visible example: the call as the docstring writes it
+    (``f(3, [1, 2])``) and the same arguments as a run request (``(3, [1, 2])``).
+
+    ``("", "")`` when the task has no visible example, none that round-trips as a Python literal, or
+    none of at most :data:`EXAMPLE_CHARS` characters.
+    """
+    import ast
+
+    best: tuple[Any, ...] | None = None
+    best_text = ""
+    try:
+        examples = task.visible()
+    except Exception:  # noqa: BLE001 - a task record that cannot give its examples shows none
+        return "", ""
+    for args, _ in examples:
+        try:
+            text = repr(tuple(args))
+            if len(text) > EXAMPLE_CHARS or ast.literal_eval(text) != tuple(args):
+                continue
+        except Exception:  # noqa: BLE001 - a value without a literal repr (or one that will not compare)
+            continue
+        if best is None or len(text) < len(best_text):
+            best, best_text = tuple(args), text
+    if best is None:
+        return "", ""
+    inner = repr(best[0]) if len(best) == 1 else best_text[1:-1]
+    return f"{task.entry_point}({inner})", best_text
+
+
+def judge_messages(prompt: Any, task: Any, request: Any, transcript: str, calls_left: int) -> list[dict[str, str]]:
+    """The exec judge's messages for one turn: ``prompt`` (a :class:`bench.prompts.PromptTemplate`) rendered for
+    ``request`` with the runs so far, and the task's example run where the prompt version takes one. The one
+    rendering of an exec turn: ``obench eval`` and the Inspect task both call it."""
+    from bench.prompts import number_lines
+
+    extra = example_run(task) if "example_run" in prompt.user_arguments else ()
+    return prompt.render(request.prompt, request.entry_point, number_lines(request.code), transcript, calls_left,
+                         *extra)
+
+
 class ExecReviewer(ProtocolReviewer):
     """The weak reviewer with a sandboxed ``run(args)`` tool (``suite`` and ``sandbox`` given at creation)."""
 
@@ -101,9 +149,9 @@ class ExecReviewer(ProtocolReviewer):
                 eps = [active[k] for k in group]
                 tools = [RUN_TOOL] if self.native_tools and any(e.data["calls_left"] > 0 for e in eps) else None
                 schema = None if left is None else (exec_turn_schema() if left else self.schema)
-                got = self.ask(self.judge, eps, "reviewer", lambda e: self.prompts["exec_judge"].render(
-                    *self.code_view(e), e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens,
-                    tools=tools, schema=schema)
+                got = self.ask(self.judge, eps, "reviewer", lambda e: judge_messages(
+                    self.prompts["exec_judge"], self.suite.tasks[e.request.task_id], e.request,
+                    e.shown(b.transcript_chars), e.data["calls_left"]), b.judge_max_new_tokens, tools=tools, schema=schema)
                 for k, text in zip(group, got):
                     replies[k] = text
             runs: list[tuple[Episode, tuple[Any, ...]]] = []
@@ -132,8 +180,9 @@ class ExecReviewer(ProtocolReviewer):
             return f"refused: {call[:200]!r}: {parsed.reason}; nothing was run"
         args = parsed.args
         if args is None:
-            return (f"refused: {call[:200]!r} is not a Python literal tuple of call arguments, e.g. (3, [1, 2]) or "
-                    "('abc',); nothing was run")
+            run = example_run(self.suite.tasks[ep.request.task_id])[1]
+            like = f"such as {run}" if run else "e.g. (3, [1, 2]) for f(3, [1, 2]) or ('abc',) for f('abc')"
+            return f"refused: {call[:200]!r} is not a Python literal tuple of call arguments, {like}; nothing was run"
         contract = contract_for(self.suite.tasks[ep.request.task_id])
         if contract is not None and not contract.accepts(args):
             return f"refused: {call[:200]} violates the task's input contract ({contract.violation(args)}); nothing was run"
