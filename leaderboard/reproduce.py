@@ -125,7 +125,8 @@ def reproduce(path: Path, sample: int = DEFAULT_SAMPLE, *, model_options: ModelO
 
     Args:
         path: a submission directory.
-        sample: how many candidates of the split to ask again (all when the split is smaller).
+        sample: how many of the entry's candidates (the split, or a subset entry's items) to ask again (all when
+            there are fewer).
         model_options: how to reach the model (``base_url`` for ``openai:``; ``device``/``dtype`` default
             to the run's for ``hf:``).
         model_path: load an ``hf:`` model from here instead of the path the run recorded.
@@ -151,7 +152,10 @@ def reproduce(path: Path, sample: int = DEFAULT_SAMPLE, *, model_options: ModelO
     spec, protocol = v.view.reviewer.spec, v.manifest.protocol
     seed = reproduction_seed(v.predictions_sha256)
     suite = v.suite
-    ids = reproduction_sample(seed, [c.candidate_id for c in suite.split(v.manifest.split)], sample)
+    # drawn from the entry's own items: the whole split, or a subset entry's first SUBSET_ITEMS (select_items)
+    own_ids = {p.candidate_id for _, p in v.rows}
+    ids = reproduction_sample(seed, [c.candidate_id for c in suite.split(v.manifest.split) if c.candidate_id in own_ids],
+                              sample)
     cfg = _config(v, model_options or ModelOptions(), model_path)
     own = sandbox is None and protocol == "exec"
     if own:

@@ -195,6 +195,13 @@ def test_a_subset_entry_is_checked_on_its_items_and_ranked_apart(tmp_path, eval_
     first = {c.candidate_id for c in select_items(suite, "test", 200)}
     assert {p.candidate_id for p in v.predictions} == first
 
+    # reproduce draws its sample from the entry's own items (it used to draw from the whole split, and failed)
+    from leaderboard.reproduce import reproduce
+
+    rec = reproduce(d, 30, sandbox=eval_sandbox)
+    assert rec.passed and len(rec.sample) == 30 and set(rec.sample) <= first, rec.mismatches
+    (d / "reproduced.json").unlink(missing_ok=True)
+
     # an id from outside the subset, in place of one of it: caught by the subset's own id list
     outside = select_items(suite, "test")[200]
     swapped = _copy(d, tmp_path, "lint-first-200")
