@@ -5,7 +5,7 @@ itself: only the model can. ``obench leaderboard reproduce SUBMISSION`` re-creat
 submitted reviewer from its manifest (spec, protocol, prompt, the recorded decoding, which
 must be deterministic: temperature 0), asks it about ``--sample`` candidates of the split drawn
 with a seed derived from the content hash of ``predictions.jsonl``
-(:func:`leaderboard.submission.reproduction_seed`, :func:`~leaderboard.submission.reproduction_sample`),
+(:func:`leaderboard.submission.reproduction_seed`, :func:`~leaderboard.submission.reproduction_ids`),
 and compares every reply (raw text, verdict, p_buggy, lines, witness, explanation, protocol
 turns) with the submitted one. The deterministic baselines are recomputed instead.
 
@@ -29,7 +29,7 @@ from bench.reviewing.parse import Review
 from bench.reviewing.protocols import Budgets
 from bench.runs.evaluate import TRANSPORT_KEYS, EvalConfig, EvalError, make_reviewer
 from bench.runs.rundir import Prediction, utc_now
-from leaderboard.submission import REPRODUCED, Mismatch, ReproductionRecord, reproduction_sample, reproduction_seed
+from leaderboard.submission import REPRODUCED, Mismatch, ReproductionRecord, reproduction_ids, reproduction_seed
 from leaderboard.validate import DETERMINISTIC_BASELINES, load_submission, printable
 
 DEFAULT_SAMPLE = 20
@@ -152,10 +152,7 @@ def reproduce(path: Path, sample: int = DEFAULT_SAMPLE, *, model_options: ModelO
     spec, protocol = v.view.reviewer.spec, v.manifest.protocol
     seed = reproduction_seed(v.predictions_sha256)
     suite = v.suite
-    # drawn from the entry's own items: the whole split, or a subset entry's first SUBSET_ITEMS (select_items)
-    own_ids = {p.candidate_id for _, p in v.rows}
-    ids = reproduction_sample(seed, [c.candidate_id for c in suite.split(v.manifest.split) if c.candidate_id in own_ids],
-                              sample)
+    ids = reproduction_ids(suite, v.manifest.split, v.manifest.limit, seed, sample)
     cfg = _config(v, model_options or ModelOptions(), model_path)
     own = sandbox is None and protocol == "exec"
     if own:

@@ -205,6 +205,15 @@ def reproduction_sample(seed: int, candidate_ids: Sequence[str], n: int) -> list
     return sorted(random.Random(seed).sample(ids, min(n, len(ids))))
 
 
+def reproduction_ids(suite: Any, split: str, limit: int, seed: int, n: int) -> list[str]:
+    """The candidates a reproduction asks again: :func:`reproduction_sample` of the entry's own items (the whole
+    split, or a subset entry's first ``limit`` in the eval's order, :func:`bench.runs.select_items`). The one
+    draw: ``leaderboard reproduce`` asks these, and validation checks a ``reproduced.json`` against them."""
+    from bench.runs import select_items
+
+    return reproduction_sample(seed, [c.candidate_id for c in select_items(suite, split, limit)], n)
+
+
 class SubmitError(ValueError):
     """A run that cannot be submitted as asked."""
 

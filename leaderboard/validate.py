@@ -53,7 +53,7 @@ from leaderboard.submission import (
     ReproductionRecord,
     SubmissionMetadata,
     content_sha256,
-    reproduction_sample,
+    reproduction_ids,
     reproduction_seed,
 )
 
@@ -602,8 +602,7 @@ def _check_reproduction(v: Validation, suite: Any) -> None:
         return
     if rec.seed != reproduction_seed(rec.predictions_sha256):
         v.add(f"{where}: seed", f"{rec.seed} is not the seed of the predictions' content hash; {again}")
-    ids = [c.candidate_id for c in suite.split(v.manifest.split)]
-    if rec.sample != reproduction_sample(rec.seed, ids, rec.sample_size):
+    if rec.sample != reproduction_ids(suite, v.manifest.split, v.manifest.limit, rec.seed, rec.sample_size):
         v.add(f"{where}: sample", f"not the {rec.sample_size} items the seed draws; {again}")
     mism = [m.candidate_id for m in rec.mismatches]
     if sorted(rec.matches + mism) != rec.sample:

@@ -200,6 +200,8 @@ def test_a_subset_entry_is_checked_on_its_items_and_ranked_apart(tmp_path, eval_
 
     rec = reproduce(d, 30, sandbox=eval_sandbox)
     assert rec.passed and len(rec.sample) == 30 and set(rec.sample) <= first, rec.mismatches
+    again = validate_submission(d, sandbox=eval_sandbox)  # and validation checks the record against the same draw
+    assert again.ok, [str(p) for p in again.problems]
     (d / "reproduced.json").unlink(missing_ok=True)
 
     # an id from outside the subset, in place of one of it: caught by the subset's own id list

@@ -269,7 +269,7 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
                           estimates[m]))
     steps.append(Step(exec_dir.name, "exec", [
         _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec", structured=True)],
-        f"{subset} candidates x up to 4 judge turns (3 runs): ~1-1.5 h (the whole split would take 3-5 h)"))
+        f"{subset} candidates x up to 4 judge turns (3 runs): ~1.7 h (measured at 200: 6,175 s)"))
 
     ogr = out / "ogr"
     acts = [
