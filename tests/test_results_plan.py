@@ -148,3 +148,96 @@ def test_an_unfinished_step_runs_and_is_timed(tmp_path: Path, capsys: pytest.Cap
     assert results.main(["--out", str(tmp_path), "--only", "direct", "--keep-going"], runner=lambda argv: 0) == 1
     rows = [json.loads(line) for line in (tmp_path / "timings.jsonl").read_text().splitlines()]
     assert [r["status"] for r in rows[-3:]] == ["incomplete"] * 3
+
+
+def _store(path: Path, rows: dict[str, str]) -> None:
+    """A WAL-mode SQLite file like a run store, with ``rows`` in one table."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE IF NOT EXISTS reviews (key TEXT PRIMARY KEY, value TEXT)")
+    con.executemany("INSERT OR REPLACE INTO reviews VALUES (?, ?)", rows.items())
+    con.commit()
+    con.close()
+
+
+def _rows(path: Path) -> dict[str, str]:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return dict(con.execute("SELECT key, value FROM reviews"))
+    finally:
+        con.close()
+
+
+def test_checkpoint_copies_run_stores_and_w2s_caches_and_restore_fills_only_what_is_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    out, ckpt = tmp_path / "real", tmp_path / "ckpt"
+    _store(out / "direct-x" / "store.sqlite", {"a": "1", "b": "2"})
+    _store(out / "grid-honest" / "cells" / "g__r" / "store.sqlite", {"c": "3"})
+    (out / "w2s" / "cache-m").mkdir(parents=True)
+    np.savez(out / "w2s" / "cache-m" / "embeddings-0.npz", keys=np.array(["k"]), vectors=np.zeros((1, 2), np.float32))
+    (out / "w2s" / "cache-m" / "embeddings-0.tmp.npz").write_bytes(b"half written")
+    (out / "direct-x" / "manifest.json").write_text("{}")  # rebuilt by the step: not checkpointed
+
+    assert results.main(["--out", str(out), "--checkpoints", str(ckpt), "--checkpoint"]) == 0
+    assert "3 file(s) written" in capsys.readouterr().out
+    copied = sorted(str(p.relative_to(ckpt)) for p in ckpt.rglob("*") if p.is_file())
+    assert copied == ["direct-x/store.sqlite", "grid-honest/cells/g__r/store.sqlite", "w2s/cache-m/embeddings-0.npz"]
+    assert _rows(ckpt / "direct-x" / "store.sqlite") == {"a": "1", "b": "2"}  # WAL content included
+
+    # unchanged: nothing written; a new row: that store alone is written again
+    assert results.checkpoint(out, ckpt) == []
+    _store(out / "direct-x" / "store.sqlite", {"d": "4"})
+    assert results.checkpoint(out, ckpt) == [ckpt / "direct-x" / "store.sqlite"]
+    assert _rows(ckpt / "direct-x" / "store.sqlite") == {"a": "1", "b": "2", "d": "4"}
+
+    # a fresh clone: the plan restores every checkpointed file before it runs, and never replaces a local one
+    fresh = tmp_path / "fresh"
+    _store(fresh / "grid-honest" / "cells" / "g__r" / "store.sqlite", {"local": "newer"})
+    ran: list[list[str]] = []
+    results.main(["--out", str(fresh), "--checkpoints", str(ckpt), "--only", "direct-smollm2-135m"],
+                 runner=lambda argv: ran.append(argv) or 1)
+    shown = capsys.readouterr().out
+    assert "restored from checkpoint" in shown and ran, shown
+    assert _rows(fresh / "direct-x" / "store.sqlite") == {"a": "1", "b": "2", "d": "4"}
+    assert _rows(fresh / "grid-honest" / "cells" / "g__r" / "store.sqlite") == {"local": "newer"}
+    assert (fresh / "w2s" / "cache-m" / "embeddings-0.npz").read_bytes() == \
+        (out / "w2s" / "cache-m" / "embeddings-0.npz").read_bytes()
+    assert results.restore(ckpt, fresh) == []
+
+
+def test_the_checkpoint_folder_is_the_one_tracked_place_under_runs() -> None:
+    def ignored(path: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    assert not ignored("runs/checkpoints/real/direct-x/store.sqlite")
+    assert ignored("runs/real/direct-x/store.sqlite") and ignored("runs/demo/lint/predictions.jsonl")
+    assert results.CHECKPOINTS == ROOT / "runs" / "checkpoints"
+
+
+def test_checkpoint_of_a_store_being_written_holds_its_committed_rows(tmp_path: Path) -> None:
+    """A run writes its store while the checkpoint is taken: rows still in the WAL file are copied too (a
+    byte copy of the database file would miss them)."""
+    import sqlite3
+
+    out = tmp_path / "real"
+    (out / "direct-x").mkdir(parents=True)
+    writer = sqlite3.connect(out / "direct-x" / "store.sqlite")
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("CREATE TABLE reviews (key TEXT PRIMARY KEY, value TEXT)")
+        writer.executemany("INSERT INTO reviews VALUES (?, ?)", [(str(i), "x" * 100) for i in range(200)])
+        writer.commit()
+        assert (out / "direct-x" / "store.sqlite-wal").stat().st_size > 0
+        assert results.checkpoint(out, tmp_path / "ckpt") == [tmp_path / "ckpt" / "direct-x" / "store.sqlite"]
+    finally:
+        writer.close()
+    assert len(_rows(tmp_path / "ckpt" / "direct-x" / "store.sqlite")) == 200
+    assert not (tmp_path / "ckpt" / "direct-x" / "store.sqlite-wal").exists()

@@ -25,6 +25,13 @@ Steps (``--only`` takes step names or the group names install, direct, exec, ogr
 - ``w2s``: Qwen-0.5B's train-split verdicts train a probe on Qwen-1.5B's states (llama.cpp); published to ``leaderboard/w2s/``.
 - ``submit-<entry>``: submit (the direct runs, and the exec, critique, consultancy and debate subset
   runs), reproduce on 20 items, and finally ``obench leaderboard build``.
+
+Checkpoints: the plan takes longer than one working session here, and a machine's ``runs/`` does not
+outlive it. ``--checkpoint`` copies what a resumed run needs (every SQLite run store, consistently, via
+SQLite's backup API, and the w2s embedding caches) from ``--out`` to ``--checkpoints``
+(``runs/checkpoints/<out name>/``, the one tracked folder under ``runs/``), and prints what it wrote;
+commit that folder. Every run of the plan first restores a checkpointed file that ``--out`` lacks, so a
+fresh clone continues where the checkpoint stopped.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import json
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -69,6 +77,8 @@ W2S_FILES = ("manifest.json", "results.json", "predictions.jsonl", "report.md", 
 OGR_ROUNDS = 1
 """Consultancy and debate rounds of the OGR runs: one argument per strong model before the judge decides (the
 eval's default 2 would double their 1.5B turns, ~4 h more here)."""
+CHECKPOINTS = ROOT / "runs" / "checkpoints"
+"""Where ``--checkpoint`` keeps resumable state (tracked by git, unlike the rest of ``runs/``)."""
 REPRODUCE_SAMPLE = 20
 ORG = "OversightBench"
 GROUPS = ("install", "direct", "exec", "ogr", "grid", "w2s", "submit")
@@ -354,6 +364,91 @@ def select(steps: list[Step], only: str | None) -> list[Step]:
     return [s for s in steps if s.name in names or s.group in names]
 
 
+# ------------------------------------------------------------------------------------------- checkpoints
+
+
+def resumable_files(out: Path) -> list[Path]:
+    """What a resumed plan needs from ``out``, relative to it: every SQLite run store (reviews, witness
+    checks, generations and labels are all in them) and the w2s embedding caches (``*.npz`` under
+    ``w2s/``; their ``.tmp`` files are half-written saves and are left out). Everything else a step
+    writes is rebuilt from these when the step runs again."""
+    if not out.is_dir():
+        return []
+    found = {p for p in out.rglob("*.sqlite") if p.is_file()}
+    found |= {p for p in (out / "w2s").rglob("*.npz") if p.is_file() and not p.name.endswith(".tmp.npz")}
+    return sorted(p.relative_to(out) for p in found)
+
+
+def _copy_sqlite(src: Path, dest: Path) -> None:
+    """A consistent copy of a live SQLite database (the online backup API: a writer may be running),
+    written beside ``dest`` and renamed over it."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=60)
+    try:
+        target = sqlite3.connect(tmp)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+    finally:
+        source.close()
+    tmp.replace(dest)
+
+
+def _same_db(a: Path, b: Path) -> bool:
+    """Same rows in every table (a byte compare would see a page layout, not content)."""
+    def dump(p: Path) -> list[str] | None:
+        try:
+            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=60)
+            try:
+                return list(con.iterdump())
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return None
+    da = dump(a)
+    return da is not None and da == dump(b)
+
+
+def checkpoint(out: Path, dest: Path) -> list[Path]:
+    """Copy ``resumable_files(out)`` to ``dest`` (same relative paths); the files written (changed or new)."""
+    written = []
+    for relpath in resumable_files(out):
+        src, target = out / relpath, dest / relpath
+        if relpath.suffix == ".sqlite":
+            if target.exists() and _same_db(src, target):
+                continue
+            _copy_sqlite(src, target)
+        else:
+            if same_file(src, target):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".part")
+            shutil.copyfile(src, tmp)
+            tmp.replace(target)
+        written.append(target)
+    return written
+
+
+def restore(src: Path, out: Path) -> list[Path]:
+    """Copy each checkpointed file that ``out`` lacks back into it; the files restored. A file ``out``
+    already has is never replaced: the local run is at least as far as the checkpoint taken from it."""
+    restored = []
+    for relpath in resumable_files(src):
+        target = out / relpath
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(src / relpath, tmp)
+        tmp.replace(target)
+        restored.append(target)
+    return restored
+
+
 # ------------------------------------------------------------------------------------------------- run
 
 
@@ -439,6 +534,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "order (the leaderboard ranks the subset of 200 only)")
     p.add_argument("--seed", type=int, default=0, help="decoding and bootstrap seed of every run (default 0)")
     p.add_argument("--keep-going", action="store_true", help="after a failed step, go on with the next ones")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="copy the resumable state of --out (run stores, w2s caches) to --checkpoints and exit; "
+                        "commit that folder so another machine can resume")
+    p.add_argument("--checkpoints", type=Path, default=None,
+                   help="checkpoint folder (default: runs/checkpoints/<name of --out>); the plan restores from it "
+                        "what --out lacks before it runs")
     args = p.parse_args(argv)
     if args.subset < 1:
         p.error("--subset must be at least 1")
@@ -453,12 +554,21 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_obench) -> int:
     except PlanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    checkpoints = args.checkpoints or CHECKPOINTS / out.name
+    if args.checkpoint:
+        written = checkpoint(out, checkpoints)
+        for p in written:
+            print(f"checkpoint: {rel(p)}", flush=True)
+        print(f"{len(written)} file(s) written to {rel(checkpoints)} ({len(resumable_files(out))} resumable in {rel(out)})")
+        return 0
     if args.dry_run:
         for s in steps:
             print(f"# {s.name}  ({s.estimate})" if s.estimate else f"# {s.name}")
             for a in s.actions:
                 print(a.shown)
         return 0
+    for p in restore(checkpoints, out):
+        print(f"restored from checkpoint: {rel(p)}", flush=True)
     return execute(steps, out, runner=runner, keep_going=args.keep_going)
 
 
