@@ -140,6 +140,9 @@ def grid_cmd(
                                                      "leaderboard/grids/NAME for the site.")] = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    structured: Annotated[bool, typer.Option("--structured", help="Constrain every model reviewer's reply to the "
+                                             "review JSON schema, as `obench eval --structured` (recorded in "
+                                             "grid.json).")] = False,
 ) -> None:
     """Evaluate every reviewer on every generator's candidates: evasion-rate and catch@5%fpr matrices, heatmap."""
     from bench.generation.generate import GenerateError
@@ -158,7 +161,7 @@ def grid_cmd(
         doc = run_grid(revs, gens, s, sb, out_dir, mode=mode, split=split, samples=samples, limit=limit, seed=seed,
                        model_options=_options(concurrency, base_url, api_key_env, 60.0, 6, None, None, executor,
                                               ray_address),
-                       log=lambda m: err.print(m, highlight=False))
+                       log=lambda m: err.print(m, highlight=False), structured=structured)
     except (GenerateError, ValueError) as exc:
         fail(str(exc))
     finally:

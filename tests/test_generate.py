@@ -185,3 +185,23 @@ def test_grid_matrix_heatmap_and_generator_view(suite, tmp_path):
     (grids / "test-grid" / "grid.json").write_text(json.dumps(claimed))
     site = build_site(tmp_path / "nosubs", tmp_path / "site2", grids=grids)
     assert not site.grids and "openai:gen-a × lint" in site.rejected_grids[0]
+
+
+def test_grid_structured_constrains_the_model_reviewers_and_says_so(suite, tmp_path):
+    """`obench grid --structured`: each model reviewer's cell is decoded under the review schema, as `obench eval
+    --structured` (its manifest records the schema); a baseline's cell is not; grid.json records the option."""
+    from bench.reviewing.schema import review_schema
+    from tools.mock_server import review_responder
+
+    script = _script(suite, 4)
+    with MockServer(responders={"gen": _responder(script), "rev": review_responder}) as server:
+        res = obench("grid", "--reviewers", "lint,openai:rev", "--generators", "openai:gen", "--mode", "honest",
+                     "--limit", "4", "--structured", "--base-url", server.base_url, "--out", str(tmp_path / "grid"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    doc = json.loads((tmp_path / "grid" / "grid.json").read_text())
+    assert doc["structured"] is True
+    cells = tmp_path / "grid" / "cells"
+    model = json.loads((cells / "openai_gen__openai_rev" / "manifest.json").read_text())
+    lint = json.loads((cells / "openai_gen__lint" / "manifest.json").read_text())
+    assert model["decoding"]["json_schema"]["properties"] == review_schema()["properties"]
+    assert "json_schema" not in (lint.get("decoding") or {})

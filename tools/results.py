@@ -352,7 +352,7 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     for mode in ("honest", "sneaky"):
         gdir, name = out / f"grid-{mode}", f"real-grid-{mode}"
         argv = ["obench", "grid", "--reviewers", ",".join(GRID_REVIEWERS), "--generators", ",".join(GRID_GENERATORS),
-                "--mode", mode, "--split", "test", "--samples", "1", "--seed", str(seed), "--out", str(gdir),
+                "--mode", mode, "--split", "test", "--samples", "1", "--structured", "--seed", str(seed), "--out", str(gdir),
                 "--publish", name]
         steps.append(Step(f"grid-{mode}", "grid", [Action(argv, functools.partial(grid_complete, gdir, GRIDS / name))],
                           "65 tasks x 2 generators (~10-20 s each), then 3 model reviewers on each generated suite: "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generation.generate import GenerateRunConfig, load_generations, run_generation
-from bench.models import ModelOptions
+from bench.models import GenerateConfig, ModelOptions
 from bench.runs.evaluate import EvalConfig, evaluate, slug
 from bench.runs.rundir import compute_scores, load_predictions, utc_now
 from harness.sandbox import Sandbox
@@ -46,8 +46,15 @@ def cell_from_scores(scores: dict[str, Any], mode: str, generator_summary: dict[
 
 def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, sandbox: Sandbox, out: Path, *,
              mode: str = "sneaky", split: str = "test", samples: int = 1, limit: int = 0, seed: int = 0,
-             model_options: ModelOptions | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the grid and write ``grid.json``, ``grid.md`` and the heatmaps into ``out``; returns the grid."""
+             model_options: ModelOptions | None = None, log: Callable[[str], None] = print,
+             structured: bool = False) -> dict[str, Any]:
+    """Run the grid and write ``grid.json``, ``grid.md`` and the heatmaps into ``out``; returns the grid.
+
+    ``structured`` constrains every model reviewer's reply to the review JSON schema, as ``obench eval
+    --structured`` does (the baselines write no text); the grid records it.
+    """
+    from bench.models import is_model_spec
+    from bench.reviewing.schema import review_schema
     from tasks.generated import GeneratedItem, GeneratedSuiteError, build_generated_suite
 
     out = Path(out)
@@ -57,6 +64,12 @@ def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, s
                            "base_suite": {"name": base.manifest.name, "version": base.manifest.version,
                                           "content_hash": base.manifest.content_hash},
                            "generator_stats": {}, "cells": {}}
+    if structured:  # only when set: grids written before the option keep their content (and their dates)
+        doc["structured"] = True
+
+    def review_config(r: str) -> EvalConfig:
+        gen = GenerateConfig(json_schema=review_schema()) if structured and is_model_spec(r) else GenerateConfig()
+        return EvalConfig(reviewer=r, split=split, seed=seed, model_options=opts, generate=gen)
     for g in generators:
         gdir = out / "generations" / slug(g)
         log(f"generate: {g} ({mode}) -> {gdir}")
@@ -78,7 +91,7 @@ def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, s
         for r in reviewers:
             cdir = out / "cells" / f"{slug(g)}__{slug(r)}"
             log(f"  review: {r} on {g}'s candidates -> {cdir}")
-            scores = evaluate(EvalConfig(reviewer=r, split=split, seed=seed, model_options=opts), gsuite, sandbox, cdir)
+            scores = evaluate(review_config(r), gsuite, sandbox, cdir)
             doc["cells"][g][r] = cell_from_scores(scores, mode, summary)
     out.mkdir(parents=True, exist_ok=True)
     doc["created_at"] = _first_created(out / "grid.json", doc) or utc_now()  # the site shows it
