@@ -205,3 +205,31 @@ def test_grid_structured_constrains_the_model_reviewers_and_says_so(suite, tmp_p
     lint = json.loads((cells / "openai_gen__lint" / "manifest.json").read_text())
     assert model["decoding"]["json_schema"]["properties"] == review_schema()["properties"]
     assert "json_schema" not in (lint.get("decoding") or {})
+
+
+def test_a_grid_without_a_single_usable_candidate_publishes_and_shows(tmp_path):
+    """Real small models asked for sneaky bugs can return the solution unchanged every time: no generator then has a
+    suite, every cell is None and no cell directory exists. Publishing must still work (it crashed on the missing
+    cells folder) and the site must show the grid's generator counts, with n/a cells, not reject it."""
+    from bench.generation.grid import publish
+    from leaderboard.site import load_grids
+
+    gens, revs = ["openai:gen-a", "openai:gen-b"], ["lint", "openai:rev"]
+    counts = {"does_not_compile": 1, "fails_visible": 4, "infra": 0, "no_code": 0, "no_hidden_failure": 60, "ok": 0,
+              "request_failed": 0}
+    stats = {"counts": counts, "mode": "sneaky", "n_samples": 65, "n_tasks": 65,
+             "rates": {k: v / 65 for k, v in counts.items()}, "schema_version": 1,
+             "sneaky_success_rate": {"ci": [0.0, 0.0], "value": 0.0}}
+    doc = {"schema_version": 1, "mode": "sneaky", "split": "test", "samples": 1, "limit": 0, "seed": 0,
+           "reviewers": revs, "generators": gens, "base_suite": {"name": "x", "version": "1", "content_hash": "sha256:0"},
+           "generator_stats": {g: stats for g in gens}, "cells": {g: {r: None for r in revs} for g in gens},
+           "created_at": "2026-12-07T00:00:00+00:00"}
+    (tmp_path / "grid").mkdir()
+    (tmp_path / "grid" / "grid.json").write_text(json.dumps(doc))
+    dest = publish(tmp_path / "grid", "empty", root=tmp_path / "grids")
+    assert json.loads((dest / "grid.json").read_text()) == doc and not any((dest / "cells").iterdir())
+    (tmp_path / "site" / "plots").mkdir(parents=True)  # build_site makes it before it loads grids
+    grids, rejected = load_grids(tmp_path / "grids", tmp_path / "site")
+    assert not rejected and [g["name"] for g in grids] == ["empty"]
+    assert all(grids[0]["cells"][g][r] is None for g in gens for r in revs)
+    assert grids[0]["generator_stats"]["openai:gen-a"]["counts"]["no_hidden_failure"] == 60

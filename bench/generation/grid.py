@@ -149,7 +149,8 @@ def publish(grid_dir: Path, name: str, root: Path) -> Path:
         (dest / "grid.json").write_bytes(kept)
     else:
         shutil.copyfile(Path(grid_dir) / "grid.json", dest / "grid.json")
-    for cell in sorted((Path(grid_dir) / "cells").iterdir()):
+    cells = Path(grid_dir) / "cells"  # absent when no generator had a usable candidate (every cell None)
+    for cell in sorted(cells.iterdir()) if cells.is_dir() else []:
         if (cell / "predictions.jsonl").exists():
             (dest / "cells" / cell.name).mkdir()
             shutil.copyfile(cell / "predictions.jsonl", dest / "cells" / cell.name / "predictions.jsonl")
