@@ -175,6 +175,59 @@ class _Verifier:
         return self.results
 
 
+class ReviewWriter:
+    """Records reviews in the run store from a background thread, within ``interval`` seconds of their arrival.
+
+    Reviews come in bursts: a protocol yields a whole chunk of candidates at once and then works for minutes on
+    the next one. Writing only as reviews arrive (batched by time) left a burst's tail in memory until the next
+    burst, so a killed run lost it; here the tail is written ``interval`` after it arrives, one write per burst.
+    A failed write stops the thread and is raised by :meth:`close`, which writes whatever is left first.
+    """
+
+    def __init__(self, store: RunStore, interval: float = 0.25) -> None:
+        self.store, self.interval = store, interval
+        self._pending: list[tuple[str, str, Review]] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="obench-review-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, key: str, candidate_id: str, review: Review) -> None:
+        with self._cond:
+            self._pending.append((key, candidate_id, review))
+            self._cond.notify()
+
+    def _take(self) -> list[tuple[str, str, Review]]:
+        with self._cond:
+            batch, self._pending = self._pending, []
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return  # closed, nothing left
+            time.sleep(self.interval)  # let the rest of the burst arrive: one write for it
+            try:
+                self.store.put_reviews(self._take())
+            except BaseException as exc:  # noqa: BLE001 - raised by close(), after the rest is written
+                self._error = exc
+                return
+
+    def close(self) -> None:
+        """Write every review not yet written; raise the thread's write error, if any."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+        self.store.put_reviews(self._take())
+        if self._error is not None:
+            raise self._error
+
+
 TRANSPORT_KEYS = ("base_url", "openai_sdk", "executor", "inspect_ai", "inspect_log", "path")
 """Model description keys that say where and how a model was reached (endpoint, SDK or Inspect version, executor, a
 weights file's path (its sha256 is the identity),
@@ -352,24 +405,22 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     if progress:
         progress(done, total)
     todo = [i for i in range(total) if i not in reviews]
-    pending: list[tuple[str, str, Review]] = []
-    last_flush = time.monotonic()
+    writer = ReviewWriter(store)
     try:
         for j, review in stream_reviews(reviewer, [requests[i] for i in todo]):
             i = todo[j]
             reviews[i] = review
-            pending.append((keys[i], items[i].candidate_id, review))
+            writer.put(keys[i], items[i].candidate_id, review)
             if review.witness:
                 verifier.submit(wkey(i, review), items[i].task_id, items[i].code, review.witness, items[i].label)
-            if len(pending) >= 64 or time.monotonic() - last_flush > 0.25:
-                store.put_reviews(pending)
-                pending, last_flush = [], time.monotonic()
             done += 1
             if progress:
                 progress(done, total)
     finally:
-        store.put_reviews(pending)
-        fresh_checks = verifier.close()
+        try:
+            writer.close()
+        finally:
+            fresh_checks = verifier.close()
     t_done = time.monotonic()
     checks = {**{k: WitnessCheck(s, d) for k, (s, d) in known_checks.items()}, **fresh_checks}  # type: ignore[arg-type]
 
