@@ -307,15 +307,16 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     exec_dir = out / f"exec-{short(QWEN05)}"
     # a finished run whose directory is gone (a new machine: no manifest; a restored store alone is no run) but whose
     # committed entry holds it: the entry stands in. A run directory that has a manifest is always the run's own.
+    exec_key = f"{QWEN05}:exec"
     evals = {m: _eval(f"local:{m}", direct[m], seed=seed, structured=True) for m in MODELS}
-    evals[QWEN05 + ":exec"] = _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec",
-                                    structured=True)
-    runs_of = {m: direct[m] for m in MODELS} | {QWEN05 + ":exec": exec_dir}
-    entry_of = {m: SUBMISSIONS / f"real-{m}-direct" for m in MODELS} | {QWEN05 + ":exec": SUBMISSIONS / f"real-{QWEN05}-exec"}
-    source = {k: runs_of[k] for k in runs_of}
+    evals[exec_key] = _eval(f"local:{QWEN05}", exec_dir, seed=seed, limit=subset, protocol="exec", structured=True)
+    source = {m: direct[m] for m in MODELS} | {exec_key: exec_dir}  # where each finished run is read from
+    entry_of = {m: SUBMISSIONS / f"real-{m}-direct" for m in MODELS} | {exec_key: SUBMISSIONS / f"real-{QWEN05}-exec"}
+    stand_ins: set[Path] = set()
     for k, act in evals.items():
-        if not (runs_of[k] / "manifest.json").exists() and entry_stands_in(entry_of[k], act.argv):
+        if not (source[k] / "manifest.json").exists() and entry_stands_in(entry_of[k], act.argv):
             source[k] = entry_of[k]
+            stand_ins.add(entry_of[k])
             evals[k] = Action(act.argv, lambda: True, label=f"{act.shown}   # its committed entry {rel(entry_of[k])} "
                                                                  "stands in (the run's directory is not here)")
     steps = [Step("install", "install", [
@@ -325,7 +326,7 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
                  QWEN15: "630 reviews x ~5.9 s (measured): ~1 h"}
     for m in MODELS:
         steps.append(Step(f"direct-{m}", "direct", [evals[m]], estimates[m]))
-    steps.append(Step(exec_dir.name, "exec", [evals[QWEN05 + ":exec"]],
+    steps.append(Step(exec_dir.name, "exec", [evals[exec_key]],
                       f"{subset} candidates x up to 4 judge turns (3 runs): ~1.7 h (measured at 200: 6,175 s)"))
 
     ogr = out / "ogr"
@@ -337,7 +338,7 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     ]
     acts += [_eval(f"local:{QWEN05}", ogr / p, seed=seed, limit=subset, protocol=p, strong=f"local:{QWEN15}",
                    structured=True, rounds=OGR_ROUNDS if p in ("consultancy", "debate") else 0) for p in OGR_PROTOCOLS]
-    runs = [ogr / "weak-direct", ogr / "strong-direct", source[QWEN05 + ":exec"], *(ogr / p for p in OGR_PROTOCOLS)]
+    runs = [ogr / "weak-direct", ogr / "strong-direct", source[exec_key], *(ogr / p for p in OGR_PROTOCOLS)]
     ogr_argv = ["obench", "ogr", "--weak-direct", rel(runs[0]), "--strong-direct", rel(runs[1])]
     for r in runs[2:]:
         ogr_argv += ["--protocol-run", rel(r)]
@@ -377,7 +378,6 @@ def build_plan(out: Path, subset: int = SUBSET_ITEMS, seed: int = 0) -> list[Ste
     # whole-split direct entries; the protocol runs are subset entries (the first `subset` test items, ranked apart)
     entries = [(f"real-{m}-direct", direct[m], m) for m in MODELS] + [(f"real-{QWEN05}-exec", exec_dir, QWEN05)]
     entries += [(f"real-{QWEN05}-{p}", ogr / p, QWEN05) for p in OGR_PROTOCOLS]
-    stand_ins = {source[k] for k in source if source[k] != runs_of[k]}
     for name, run, m in entries:
         entry = SUBMISSIONS / name
         ref = ["--ogr-strong", f"local:{QWEN15}"] if run == exec_dir else []  # exec's OGR reference: the 1.5B
@@ -447,6 +447,14 @@ def _copy_sqlite(src: Path, dest: Path) -> None:
     tmp.replace(dest)
 
 
+def _copy_file(src: Path, dest: Path) -> None:
+    """Copy ``src`` beside ``dest`` and rename it over ``dest`` (never a half-written file at ``dest``)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+
+
 def _same_db(a: Path, b: Path) -> bool:
     """Same rows in every table (a byte compare would see a page layout, not content)."""
     def dump(p: Path) -> list[str] | None:
@@ -471,13 +479,10 @@ def checkpoint(out: Path, dest: Path) -> list[Path]:
             if target.exists() and _same_db(src, target):
                 continue
             _copy_sqlite(src, target)
+        elif same_file(src, target):
+            continue
         else:
-            if same_file(src, target):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".part")
-            shutil.copyfile(src, tmp)
-            tmp.replace(target)
+            _copy_file(src, target)
         written.append(target)
     return written
 
@@ -490,10 +495,7 @@ def restore(src: Path, out: Path) -> list[Path]:
         target = out / relpath
         if target.exists():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(src / relpath, tmp)
-        tmp.replace(target)
+        _copy_file(src / relpath, target)
         restored.append(target)
     return restored
 
@@ -598,11 +600,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None, runner: Runner = run_obench) -> int:
     args = parse_args(argv)
     out = args.out
-    try:
-        steps = select(build_plan(out, args.subset, args.seed), args.only)
-    except PlanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     checkpoints = args.checkpoints or CHECKPOINTS / out.name
     if args.checkpoint:
         written = checkpoint(out, checkpoints)
@@ -610,6 +607,11 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_obench) -> int:
             print(f"checkpoint: {rel(p)}", flush=True)
         print(f"{len(written)} file(s) written to {rel(checkpoints)} ({len(resumable_files(out))} resumable in {rel(out)})")
         return 0
+    try:
+        steps = select(build_plan(out, args.subset, args.seed), args.only)
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.dry_run:
         for s in steps:
             print(f"# {s.name}  ({s.estimate})" if s.estimate else f"# {s.name}")

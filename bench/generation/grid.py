@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.generation.generate import GenerateRunConfig, load_generations, run_generation
-from bench.models import GenerateConfig, ModelOptions
+from bench.models import GenerateConfig, ModelOptions, is_model_spec
+from bench.reviewing.schema import review_schema
 from bench.runs.evaluate import EvalConfig, evaluate, slug
 from bench.runs.rundir import compute_scores, load_predictions, utc_now
 from harness.sandbox import Sandbox
@@ -53,8 +54,6 @@ def run_grid(reviewers: Sequence[str], generators: Sequence[str], base: Suite, s
     ``structured`` constrains every model reviewer's reply to the review JSON schema, as ``obench eval
     --structured`` does (the baselines write no text); the grid records it.
     """
-    from bench.models import is_model_spec
-    from bench.reviewing.schema import review_schema
     from tasks.generated import GeneratedItem, GeneratedSuiteError, build_generated_suite
 
     out = Path(out)
