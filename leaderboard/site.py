@@ -197,7 +197,7 @@ def _entry(v: Validation) -> dict[str, Any]:
         "manifest": {"image_tag": view.harness.image_tag, "image_digest": view.harness.image_digest,
                      "prompt": view.prompt.model_dump() if view.prompt else None, "decoding": man.decoding, "seeds": man.seeds, "packages": man.packages,
                      "model": model, "started_at": man.first_started_at, "ended_at": man.ended_at,
-                     "usage": man.usage, "command": " ".join(man.command)},
+                     "active_seconds": man.active_seconds, "usage": man.usage, "command": " ".join(man.command)},
     }
 
 

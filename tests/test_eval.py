@@ -83,10 +83,13 @@ def test_rerun_resumes_and_report_rerenders(runs):
     before = (d / "predictions.jsonl").read_text()
     scores = (d / "scores.json").read_text()
     created = sqlite3.connect(d / "store.sqlite").execute("SELECT MAX(created), COUNT(*) FROM reviews").fetchone()
+    active = json.loads((d / "manifest.json").read_text())["active_seconds"]
+    assert isinstance(active, float) and active >= 0
     res = obench("eval", "--reviewer", "lint", "--split", "test", "--out", str(d))
     assert res.returncode == 0, res.stderr[-2000:]
     after = sqlite3.connect(d / "store.sqlite").execute("SELECT MAX(created), COUNT(*) FROM reviews").fetchone()
     assert after == created  # nothing was reviewed again
+    assert json.loads((d / "manifest.json").read_text())["active_seconds"] >= active  # the rerun's time is added
     assert (d / "predictions.jsonl").read_text() == before
     (d / "scores.json").unlink()
     (d / "report.md").unlink()

@@ -3,13 +3,14 @@ followed by minutes of silence (a protocol's chunk), so a killed run loses only 
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.reviewing.parse import parse_review
-from bench.runs.evaluate import ReviewWriter
+from bench.runs.evaluate import ReviewWriter, RunClock
 from bench.runs.store import RunStore
 
 
@@ -60,3 +61,32 @@ def test_a_failed_write_is_raised_by_close_after_the_rest_is_written() -> None:
     with pytest.raises(OSError, match="disk full"):
         writer.close()
     assert store.calls[0] == ["a"] and store.calls[-1] == ["b"]
+
+
+def test_run_clock_sums_invocations_and_leaves_out_the_gaps_between_them(tmp_path: Path, monkeypatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(sys.modules[RunClock.__module__].time, "time", lambda: now[0])
+    store = RunStore(tmp_path / "store.sqlite")
+    first = RunClock(store, "run", found_reviews=False)
+    now[0] = 1060.0
+    first.touch()  # a review stored at +60 s; then the process is killed (no end recorded)
+    now[0] = 5000.0  # a new session, an hour later
+    again = RunStore(tmp_path / "store.sqlite")
+    second = RunClock(again, "run", found_reviews=True)  # its reviews are there now: they were counted
+    now[0] = 5030.0
+    second.touch()
+    assert second.active_seconds() == 90.0
+    assert len(second.segments) == 2
+    other = RunClock(again, "another run", found_reviews=False)  # runs sharing a store keep their own clocks
+    assert other.active_seconds() == 0.0
+    store.close()
+    again.close()
+
+
+def test_run_clock_is_unknown_when_its_first_invocation_finds_reviews_from_unrecorded_work(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "store.sqlite")
+    assert RunClock(store, "old run", found_reviews=True).active_seconds() is None
+    assert RunClock(store, "old run", found_reviews=False).active_seconds() is None  # and stays unknown
+    store.set_meta("clock:mangled", {"segments": "not a list"})
+    assert RunClock(store, "mangled", found_reviews=False).active_seconds() == 0.0
+    store.close()

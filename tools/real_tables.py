@@ -42,12 +42,21 @@ def _est(e: dict[str, Any] | None) -> str:
     return _num(e["value"]) + (f" [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None else "")
 
 
-def _hours(a: str | None, b: str | None) -> str:
-    try:
-        s = (_dt.datetime.fromisoformat(str(b)) - _dt.datetime.fromisoformat(str(a))).total_seconds()
-    except (TypeError, ValueError):
-        return "n/a"
-    return f"{s / 3600:.1f} h" if s >= 3600 else f"{s / 60:.0f} min"
+WALL_NOTE = ("_time: the run's working time, summed over its invocations (a resumed run's gaps left out); `*`: "
+             "recorded before obench kept it, so first start to end, gaps and pauses included._\n")
+
+
+def _hours(a: str | None, b: str | None, active: float | None = None) -> str:
+    """The run's working time when its manifest records it, else first start to end (marked ``*``)."""
+    if isinstance(active, (int, float)):
+        s, mark = float(active), ""
+    else:
+        try:
+            s = (_dt.datetime.fromisoformat(str(b)) - _dt.datetime.fromisoformat(str(a))).total_seconds()
+        except (TypeError, ValueError):
+            return "n/a"
+        mark = "*"
+    return (f"{s / 3600:.1f} h" if s >= 3600 else f"{s / 60:.0f} min") + mark
 
 
 def _on_default(doc: dict[str, Any], x: dict[str, Any]) -> bool:
@@ -60,7 +69,7 @@ def entries_table(doc: dict[str, Any]) -> str:
     if not rows:
         return "_No entries on the default suite._\n"
     rows.sort(key=lambda e: (e.get("subset", 0) != 0, -(e.get("subset") or 0), e["rank"], e["name"]))
-    out = ["| entry | reviewer | protocol | items | " + " | ".join(METRICS) + " | abstain | checked | run (UTC) | wall |",
+    out = ["| entry | reviewer | protocol | items | " + " | ".join(METRICS) + " | abstain | checked | run (UTC) | time |",
            "|---|---|---|---:|" + "---|" * len(METRICS) + "---:|---|---|---:|"]
     for e in rows:
         m, man = e["metrics"], e.get("manifest") or {}
@@ -68,8 +77,8 @@ def entries_table(doc: dict[str, Any]) -> str:
         out.append(f"| `{e['name']}` | `{e['reviewer']}` | {e['protocol']} | {items} | "
                    + " | ".join(_est(m.get(k)) for k in METRICS)
                    + f" | {e.get('n_abstain', 0)} | {e['reproduced']} | {str(man.get('started_at') or '')[:10]} | "
-                   f"{_hours(man.get('started_at'), man.get('ended_at'))} |")
-    return "\n".join(out) + "\n"
+                   f"{_hours(man.get('started_at'), man.get('ended_at'), man.get('active_seconds'))} |")
+    return "\n".join(out) + "\n\n" + WALL_NOTE
 
 
 def protocols_table(doc: dict[str, Any]) -> str:

@@ -175,6 +175,45 @@ class _Verifier:
         return self.results
 
 
+class RunClock:
+    """A run's working time across invocations, kept in its run store so that a resumed run adds to it.
+
+    Each invocation is a segment ``[start, last]`` (epoch seconds); ``last`` moves to each stored review
+    and to the end, so a killed invocation counts up to its last stored review and the time between
+    invocations (a stopped session, a new machine) is not counted.
+    """
+
+    def __init__(self, store: RunStore, key: str, *, found_reviews: bool) -> None:
+        """Open this invocation's segment; ``found_reviews``: the store already holds some of the run's reviews."""
+        self.store, self.key = store, f"clock:{key}"
+        old = store.get_meta(self.key)
+        if isinstance(old, dict) and isinstance(old.get("segments"), list):
+            self.segments: list[list[float]] = list(old["segments"])
+            self.unrecorded = bool(old.get("unrecorded"))
+        else:
+            self.segments, self.unrecorded = [], found_reviews
+        now = time.time()
+        self.segments.append([now, now])
+        self._save()
+
+    def touch(self) -> None:
+        """Move this invocation's end to now."""
+        self.segments[-1][1] = time.time()
+        self._save()
+
+    def _save(self) -> None:
+        self.store.set_meta(self.key, {"segments": self.segments, "unrecorded": self.unrecorded})
+
+    def active_seconds(self) -> float | None:
+        """The sum of the segments, or None when earlier, unrecorded work produced stored reviews."""
+        if self.unrecorded:
+            return None
+        try:
+            return round(sum(max(0.0, float(b) - float(a)) for a, b in self.segments), 1)
+        except (TypeError, ValueError):  # a store edited by hand: say unknown rather than fail the run
+            return None
+
+
 class ReviewWriter:
     """Records reviews in the run store from a background thread, within ``interval`` seconds of their arrival.
 
@@ -184,8 +223,8 @@ class ReviewWriter:
     A failed write stops the thread and is raised by :meth:`close`, which writes whatever is left first.
     """
 
-    def __init__(self, store: RunStore, interval: float = 0.25) -> None:
-        self.store, self.interval = store, interval
+    def __init__(self, store: RunStore, interval: float = 0.25, clock: RunClock | None = None) -> None:
+        self.store, self.interval, self.clock = store, interval, clock
         self._pending: list[tuple[str, str, Review]] = []
         self._cond = threading.Condition()
         self._closed = False
@@ -213,6 +252,8 @@ class ReviewWriter:
             time.sleep(self.interval)  # let the rest of the burst arrive: one write for it
             try:
                 self.store.put_reviews(self._take())
+                if self.clock is not None:
+                    self.clock.touch()
             except BaseException as exc:  # noqa: BLE001 - raised by close(), after the rest is written
                 self._error = exc
                 return
@@ -405,7 +446,8 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     if progress:
         progress(done, total)
     todo = [i for i in range(total) if i not in reviews]
-    writer = ReviewWriter(store)
+    clock = RunClock(store, digest([fingerprint, items_sha]), found_reviews=bool(reviews))
+    writer = ReviewWriter(store, clock=clock)
     try:
         for j, review in stream_reviews(reviewer, [requests[i] for i in todo]):
             i = todo[j]
@@ -432,8 +474,9 @@ def evaluate(cfg: EvalConfig, suite: Suite, sandbox: Sandbox, out: Path, *,
     counts, usage, status = run_summary(predictions)
     timings = {"gold_check_s": round(t_reviews - t0, 3), "review_and_verify_s": round(t_done - t_reviews, 3),
                "reviewed_now": len(todo)}
+    clock.touch()
     final = manifest.model_copy(update={"status": status, "ended_at": utc_now(), "counts": counts, "usage": usage,
-                                        "timings": timings})
+                                        "timings": timings, "active_seconds": clock.active_seconds()})
     write_manifest(out, final)
     store.close()
     t_render = time.monotonic()

@@ -108,6 +108,10 @@ class RunManifest(ManifestBase):
     gold_check: dict[str, Any]
     usage: dict[str, int] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase of the last invocation")
+    active_seconds: float | None = Field(
+        default=None, description="working time over every invocation of this run: each one from its start to its "
+        "last stored review (or its end); gaps between invocations are not counted. None: unknown, since the first "
+        "recorded invocation found reviews already stored (an older obench, or a store shared with another run)")
     leaderboard_eligible: bool = True
 
 
