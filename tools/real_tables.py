@@ -42,7 +42,7 @@ def _est(e: dict[str, Any] | None) -> str:
     return _num(e["value"]) + (f" [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None else "")
 
 
-WALL_NOTE = ("_time: the run's working time, summed over its invocations (a resumed run's gaps left out); `*`: "
+TIME_NOTE = ("_time: the run's working time, summed over its invocations (a resumed run's gaps left out); `*`: "
              "recorded before obench kept it, so first start to end, gaps and pauses included._\n")
 
 
@@ -78,7 +78,7 @@ def entries_table(doc: dict[str, Any]) -> str:
                    + " | ".join(_est(m.get(k)) for k in METRICS)
                    + f" | {e.get('n_abstain', 0)} | {e['reproduced']} | {str(man.get('started_at') or '')[:10]} | "
                    f"{_hours(man.get('started_at'), man.get('ended_at'), man.get('active_seconds'))} |")
-    return "\n".join(out) + "\n\n" + WALL_NOTE
+    return "\n".join(out) + "\n\n" + TIME_NOTE
 
 
 def protocols_table(doc: dict[str, Any]) -> str:
